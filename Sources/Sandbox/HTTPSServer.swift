@@ -101,6 +101,8 @@ public final class LocalHTTPSServer: Sendable {
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+            // HTTP/1.1's Host header becomes the :authority pseudo-header in HTTPTypes.
+            if let authority = request.head.authority { headers["host"] = authority }
             var identity: ClientIdentity?
             if let certificate = try? await context.channel.nioSSL_peerCertificate().get(),
                 let der = try? certificate.toDERBytes(), let named = CertificateAuthority.identity(fromDER: der)

@@ -81,6 +81,8 @@ final class CurlTransfer: @unchecked Sendable {
     // Used only on the transfer thread:
     private var headers = HTTPHeaders()
     private var easy: CurlEasy?
+    private var connectToList: UnsafeMutablePointer<curl_slist>?
+    private var headDelivered = false
 
     init(request: HTTPRequest) { self.request = request }
 
@@ -99,6 +101,9 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Delivers the status and headers once, creating the body stream the callbacks feed.
     private func deliverHead(status: Int) {
+        // Called from several callbacks; only the first call creates the stream.
+        guard !headDelivered else { return }
+        headDelivered = true
         let (stream, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
         continuation.onTermination = { [weak self] termination in
             if case .cancelled = termination { self?.cancel() }
@@ -131,7 +136,11 @@ final class CurlTransfer: @unchecked Sendable {
             let easy = try CurlEasy()
             self.easy = easy
             let headerList = try configure(easy)
-            defer { curl_slist_free_all(headerList) }
+            defer {
+                curl_slist_free_all(headerList)
+                curl_slist_free_all(connectToList)
+                connectToList = nil
+            }
             let context = Unmanaged.passUnretained(self).toOpaque()
             _ = agw_set_pointer(easy.handle, CURLOPT_WRITEDATA, context)
             _ = agw_set_pointer(easy.handle, CURLOPT_HEADERDATA, context)
@@ -185,10 +194,9 @@ final class CurlTransfer: @unchecked Sendable {
             // curl has no separate SNI option: address the server by the TLS name and connect to the real host.
             let port = components.port ?? 443
             let literalHost = host.contains(":") ? "[\(host)]" : host
-            try easy.set(CURLOPT_CONNECT_TO, "") // reset before building the list below
-            let connectTo = curl_slist_append(nil, "\(serverName):\(port):\(literalHost):\(port)")
-            defer { curl_slist_free_all(connectTo) }
-            try easy.check(agw_set_slist(easy.handle, CURLOPT_CONNECT_TO, connectTo), "CONNECT_TO")
+            // curl keeps a pointer to this list, not a copy: it is freed only after the transfer.
+            connectToList = curl_slist_append(nil, "\(serverName):\(port):\(literalHost):\(port)")
+            try easy.check(agw_set_slist(easy.handle, CURLOPT_CONNECT_TO, connectToList), "CONNECT_TO")
             if headers["Host"] == nil { headers["Host"] = components.port.map { "\(literalHost):\($0)" } ?? literalHost }
             components.host = serverName
         }
@@ -232,10 +240,13 @@ final class CurlTransfer: @unchecked Sendable {
         case ("HEAD", _):
             try easy.set(CURLOPT_NOBODY, 1)
         case (_, let body?):
-            try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, body.count)
+            try easy.check(agw_set_offset(easy.handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "body size")
             // COPYPOSTFIELDS: curl keeps its own copy, so the Data may be released before the transfer ends.
-            let code = body.withUnsafeBytes { raw in
-                agw_set_pointer(easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)))
+            let code: CURLcode
+            if body.isEmpty {
+                code = agw_set_string(easy.handle, CURLOPT_COPYPOSTFIELDS, "")
+            } else {
+                code = body.withUnsafeBytes { raw in agw_set_pointer(easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress)) }
             }
             try easy.check(code, "request body")
             try easy.set(CURLOPT_CUSTOMREQUEST, method)

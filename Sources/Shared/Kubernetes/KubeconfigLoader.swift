@@ -69,7 +69,9 @@ public struct KubeconfigLoader: Sendable {
         do {
             root = try YAMLTree.load(text)
         } catch {
-            throw .invalidYAML(path: path, reason: "\(error)")
+            // Yams adds the offending lines and a caret below its message; the first line says it all.
+            let firstLine = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+            throw .invalidYAML(path: path, reason: "not valid YAML: " + firstLine.replacingOccurrences(of: "error: ", with: ""))
         }
         var file = ParsedFile()
         guard root != .null else { return file }  // an empty file is an empty config
