@@ -117,46 +117,16 @@ public struct ExecPluginRunner: Sendable {
     private func spawn(executable: String, arguments: [String], environment: [String: String], interactive: Bool, command: String)
         async throws(ExecPluginError) -> Data
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        // stdin only when interactive; stderr always passes through (device-code prompts go there).
-        if !interactive { process.standardInput = FileHandle.nullDevice }
+        let result: SubprocessResult
         do {
-            try process.run()
+            result = try await Subprocess.run(
+                executable: executable, arguments: arguments, environment: environment, interactive: interactive, timeout: timeout)
         } catch {
-            throw .couldNotStart(command: command, reason: "\(error.localizedDescription)")
+            throw .couldNotStart(command: command, reason: "\(error)")
         }
-        let timeoutSeconds = timeout.map { Int($0.components.seconds) }
-        let result: Result<Data, ExecPluginError> = await withCheckedContinuation { continuation in
-            let timedOut = TimeoutFlag()
-            if let timeout {
-                let deadline = DispatchTime.now() + .milliseconds(Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
-                DispatchQueue.global().asyncAfter(deadline: deadline) {
-                    if process.isRunning {
-                        timedOut.set()
-                        process.terminate()
-                    }
-                }
-            }
-            // Reading and waiting block, so they happen on a thread of their own, never on the cooperative pool.
-            let thread = Thread {
-                let data = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                if timedOut.isSet {
-                    continuation.resume(returning: .failure(.timedOut(command: command, seconds: timeoutSeconds ?? 0)))
-                } else if process.terminationStatus != 0 {
-                    continuation.resume(returning: .failure(.failed(command: command, exitCode: process.terminationStatus)))
-                } else {
-                    continuation.resume(returning: .success(data))
-                }
-            }
-            thread.start()
-        }
-        return try result.get()
+        if result.timedOut { throw .timedOut(command: command, seconds: timeout.map { Int($0.components.seconds) } ?? 0) }
+        guard result.status == 0 else { throw .failed(command: command, exitCode: result.status) }
+        return result.stdout
     }
 
     /// Validates an ExecCredential the way client-go does (§2.2).

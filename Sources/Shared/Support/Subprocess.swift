@@ -1,0 +1,133 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a finished child process left.
+public struct SubprocessResult: Sendable, Equatable {
+    /// The exit status, or 128 + the signal number when a signal ended it.
+    public var status: Int32
+    public var stdout: Data
+    public var timedOut: Bool
+}
+
+/// Why a child process could not be run.
+public struct SubprocessError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var executable: String
+    public var reason: String
+    public var description: String { "\(executable): \(reason)" }
+}
+
+/// Runs a program with an argument vector (never a shell) through posix_spawn. Blocking waits happen on
+/// threads of their own, so the cooperative pool stays free for the servers and clients in this process.
+public enum Subprocess {
+    /// - Parameters:
+    ///   - interactive: stdin is the terminal's when true, /dev/null otherwise; stderr always passes through.
+    ///   - timeout: after it the child's whole process group is killed (non-interactive runs only get their own group,
+    ///     because a background group reading the terminal would be stopped by SIGTTIN).
+    public static func run(
+        executable: String, arguments: [String], environment: [String: String], interactive: Bool = false, timeout: Duration? = nil
+    ) async throws -> SubprocessResult {
+        var pipe: [Int32] = [0, 0]
+        guard Glibc.pipe(&pipe) == 0 else { throw SubprocessError(executable: executable, reason: String(cString: strerror(errno))) }
+        let (readEnd, writeEnd) = (pipe[0], pipe[1])
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if !interactive { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_addclose(&actions, readEnd)
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child starts with default signal handling and an empty mask, whatever this process ignores or blocks.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        if !interactive {
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        close(writeEnd)
+        guard spawned == 0 else {
+            close(readEnd)
+            throw SubprocessError(executable: executable, reason: String(cString: strerror(spawned)))
+        }
+        let child = ChildState(pid: pid, ownGroup: !interactive)
+        if let limit = timeout {
+            let milliseconds = Int(limit.components.seconds) * 1000 + Int(limit.components.attoseconds / 1_000_000_000_000_000)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { child.killIfRunning() }
+        }
+        return await withCheckedContinuation { continuation in
+            Thread {
+                var output = Data()
+                var buffer = [UInt8](repeating: 0, count: 16 << 10)
+                while true {
+                    let count = read(readEnd, &buffer, buffer.count)
+                    if count > 0 {
+                        output.append(contentsOf: buffer[0..<count])
+                    } else if count < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        break
+                    }
+                }
+                close(readEnd)
+                var status: Int32 = 0
+                while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+                child.markFinished()
+                // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out because the C macros do not import.
+                let signal = status & 0x7F
+                let exit = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+                continuation.resume(returning: SubprocessResult(status: exit, stdout: output, timedOut: child.wasKilled))
+            }.start()
+        }
+    }
+}
+
+/// A spawned child as the timer and the waiter share it: the timer kills only a child not yet reaped.
+private final class ChildState: @unchecked Sendable {
+    let pid: pid_t
+    let ownGroup: Bool
+    private let lock = NSLock()
+    private var finished = false
+    private var killed = false
+
+    init(pid: pid_t, ownGroup: Bool) {
+        self.pid = pid
+        self.ownGroup = ownGroup
+    }
+
+    func killIfRunning() {
+        lock.withLock {
+            guard !finished else { return }
+            killed = true
+            // The whole group, so a grandchild holding the output pipe goes too.
+            kill(ownGroup ? -pid : pid, SIGKILL)
+        }
+    }
+
+    func markFinished() { lock.withLock { finished = true } }
+    var wasKilled: Bool { lock.withLock { killed } }
+}
