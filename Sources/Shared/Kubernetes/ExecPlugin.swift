@@ -168,14 +168,6 @@ public struct ExecPluginRunner: Sendable {
     }
 }
 
-/// A flag set from one thread and read from another.
-final class TimeoutFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
-}
-
 /// RFC 3339 times with or without fractional seconds (Kubernetes and Azure use both).
 public enum RFC3339 {
     public static func parse(_ text: String) -> Date? {
