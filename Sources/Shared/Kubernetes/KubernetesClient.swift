@@ -138,6 +138,11 @@ public struct KubernetesClient: KubernetesAPI {
         }
     }
 
+    /// The API server's `gitVersion` from `/version`.
+    public func serverVersion() async throws -> String {
+        try decode(try await send("GET", "/version"))["gitVersion"]?.stringValue ?? "unknown"
+    }
+
     // MARK: KubernetesAPI
 
     static func servicePath(_ namespace: String, _ name: String) -> String {

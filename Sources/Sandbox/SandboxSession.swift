@@ -1,0 +1,74 @@
+import Foundation
+
+/// A running sandbox: the local cluster seeded with a `frontend` app, and the files a client needs to
+/// reach it (kubeconfig with a fresh token, mode 0600). Nothing secret is printed.
+public final class SandboxSession: Sendable {
+    public let kubernetes: KubernetesEndpoint
+    public let stateDirectory: String
+    public let kubeconfigPath: String
+    public let caPath: String
+
+    private init(kubernetes: KubernetesEndpoint, stateDirectory: String, kubeconfigPath: String, caPath: String) {
+        self.kubernetes = kubernetes
+        self.stateDirectory = stateDirectory
+        self.kubeconfigPath = kubeconfigPath
+        self.caPath = caPath
+    }
+
+    /// Starts the local servers, seeds them and writes the client files into `stateDirectory`.
+    public static func start(stateDirectory: String, kubernetesPort: Int = 0, loadBalancerDelay: Duration = .seconds(2)) async throws
+        -> SandboxSession
+    {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let token = "sandbox-" + (0..<4).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max)) }.joined()
+        let kubernetes = try await KubernetesEndpoint.start(
+            options: .init(tokens: [token: "sandbox-admin"], loadBalancer: LoadBalancerOptions(delay: loadBalancerDelay)),
+            port: kubernetesPort)
+        try await seed(kubernetes.api)
+        let kubeconfigPath = stateDirectory + "/kubeconfig"
+        try write(kubernetes.kubeconfig(name: "agw-sandbox", credential: .token(token)), to: kubeconfigPath)
+        let caPath = stateDirectory + "/ca.crt"
+        try write(kubernetes.ca.certificatePEM, to: caPath)
+        return SandboxSession(kubernetes: kubernetes, stateDirectory: stateDirectory, kubeconfigPath: kubeconfigPath, caPath: caPath)
+    }
+
+    public func stop() async { await kubernetes.stop() }
+
+    /// The environment a client command runs with.
+    public var environment: [String: String] {
+        ["KUBECONFIG": kubeconfigPath]
+    }
+
+    /// `export` lines for a shell.
+    public var exportLines: String {
+        environment.sorted { $0.key < $1.key }.map { "export \($0.key)=\(Self.shellQuoted($0.value))" }.joined(separator: "\n")
+    }
+
+    static func shellQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// The demo app: a `frontend` Service on a public load balancer and two ready pods with a readiness probe.
+    static func seed(_ api: LocalKubernetes) async throws {
+        for index in 1...2 {
+            try await api.create("pods", namespace: "default", [
+                "metadata": ["name": .string("frontend-7d9c6b5f4-\(index == 1 ? "x2k8p" : "q7m4z")"), "labels": ["app": "frontend"]],
+                "spec": ["containers": [[
+                    "name": "frontend", "image": "nginx:1.27",
+                    "ports": [["name": "http", "containerPort": 8080]],
+                    "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]],
+                ]]],
+            ])
+        }
+        try await api.create("services", namespace: "default", [
+            "metadata": ["name": "frontend", "labels": ["app": "frontend"]],
+            "spec": ["type": "LoadBalancer", "selector": ["app": "frontend"],
+                     "ports": [["name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"]]],
+        ])
+    }
+
+    private static func write(_ text: String, to path: String) throws {
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
