@@ -57,6 +57,7 @@ struct KubernetesClientTests {
         let fixture = try await ClusterFixture.start()
         defer { Task { await fixture.stop() } }
         try await fixture.createService()
+        await fixture.cluster.api.cloud.settle()
         let (client, _) = try fixture.client()
         let patcher = ServicePatcher(api: client)
         let before = try await client.getService(namespace: "default", name: "web")

@@ -151,3 +151,20 @@ public final class RunningProcess: @unchecked Sendable {
         }
     }
 }
+
+/// Where `swift build` put the executables: next to the test bundle.
+public enum BuiltProducts {
+    public static var directory: String {
+        var url = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
+        // On Linux arguments[0] is the .xctest binary itself; on macOS it may be inside a bundle.
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent("kubectl-agw").path) {
+            url = url.deletingLastPathComponent()
+        }
+        return url.deletingLastPathComponent().path
+    }
+
+    public static func path(_ name: String) -> String { directory + "/" + name }
+
+    /// A PATH with the built products first, so `kubectl agw` finds the plugin under test.
+    public static var searchPath: String { directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") }
+}

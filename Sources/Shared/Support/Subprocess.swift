@@ -68,7 +68,15 @@ public enum Subprocess {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        var spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // ETXTBSY: another thread's fork still holds a write handle to a freshly written script; it closes
+        // as soon as that child execs, so a short retry succeeds (Go's os/exec does the same).
+        var retries = 0
+        while spawned == ETXTBSY && retries < 20 {
+            retries += 1
+            try await Task.sleep(for: .milliseconds(10 * retries))
+            spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         close(writeEnd)
         guard spawned == 0 else {
             close(readEnd)
