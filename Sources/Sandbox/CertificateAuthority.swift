@@ -39,8 +39,10 @@ public struct CertificateAuthority: Sendable {
 
     /// A server certificate for loopback names (`localhost`, `127.0.0.1`, `::1`) plus any extra DNS names.
     public func issueServer(dnsNames: [String] = []) throws -> Issued {
-        var names: [GeneralName] = [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-                                    .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]))]
+        var names: [GeneralName] = [
+            .dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+            .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
+        ]
         names += dnsNames.map { .dnsName($0) }
         return try issue(commonName: dnsNames.first ?? "localhost", organizations: [], usage: .serverAuth, alternativeNames: names)
     }

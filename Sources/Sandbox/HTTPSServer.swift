@@ -16,9 +16,10 @@ public struct SandboxRequest: Sendable {
     /// The user and groups of a verified client certificate, if one was presented.
     public var clientIdentity: ClientIdentity?
 
-    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data(),
-                clientIdentity: ClientIdentity? = nil)
-    {
+    public init(
+        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data(),
+        clientIdentity: ClientIdentity? = nil
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -119,12 +120,14 @@ public final class LocalHTTPSServer: Sendable {
             }
             let status = HTTPResponse.Status(code: response.status)
             if let stream = response.stream {
-                return Response(status: status, headers: fields, body: ResponseBody { writer in
-                    for await chunk in stream {
-                        try await writer.write(ByteBuffer(bytes: chunk))
-                    }
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: status, headers: fields,
+                    body: ResponseBody { writer in
+                        for await chunk in stream {
+                            try await writer.write(ByteBuffer(bytes: chunk))
+                        }
+                        try await writer.finish(nil)
+                    })
             }
             return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
         }

@@ -19,8 +19,9 @@ public final class SandboxSession: Sendable {
     public static func start(stateDirectory: String, kubernetesPort: Int = 0, loadBalancerDelay: Duration = .seconds(2)) async throws
         -> SandboxSession
     {
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: stateDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let token = "sandbox-" + (0..<4).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max)) }.joined()
         let kubernetes = try await KubernetesEndpoint.start(
             options: .init(tokens: [token: "sandbox-admin"], loadBalancer: LoadBalancerOptions(delay: loadBalancerDelay)),
@@ -50,20 +51,30 @@ public final class SandboxSession: Sendable {
     /// The demo app: a `frontend` Service on a public load balancer and two ready pods with a readiness probe.
     static func seed(_ api: LocalKubernetes) async throws {
         for index in 1...2 {
-            try await api.create("pods", namespace: "default", [
-                "metadata": ["name": .string("frontend-7d9c6b5f4-\(index == 1 ? "x2k8p" : "q7m4z")"), "labels": ["app": "frontend"]],
-                "spec": ["containers": [[
-                    "name": "frontend", "image": "nginx:1.27",
-                    "ports": [["name": "http", "containerPort": 8080]],
-                    "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]],
-                ]]],
-            ])
+            try await api.create(
+                "pods", namespace: "default",
+                [
+                    "metadata": ["name": .string("frontend-7d9c6b5f4-\(index == 1 ? "x2k8p" : "q7m4z")"), "labels": ["app": "frontend"]],
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": "frontend", "image": "nginx:1.27",
+                                "ports": [["name": "http", "containerPort": 8080]],
+                                "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]],
+                            ]
+                        ]
+                    ],
+                ])
         }
-        try await api.create("services", namespace: "default", [
-            "metadata": ["name": "frontend", "labels": ["app": "frontend"]],
-            "spec": ["type": "LoadBalancer", "selector": ["app": "frontend"],
-                     "ports": [["name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"]]],
-        ])
+        try await api.create(
+            "services", namespace: "default",
+            [
+                "metadata": ["name": "frontend", "labels": ["app": "frontend"]],
+                "spec": [
+                    "type": "LoadBalancer", "selector": ["app": "frontend"],
+                    "ports": [["name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"]],
+                ],
+            ])
     }
 
     private static func write(_ text: String, to path: String) throws {

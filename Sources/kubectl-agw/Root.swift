@@ -36,7 +36,8 @@ struct Root: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            let line = ErrorText.line(for: error, fallback: ErrorText.usageLine(message: message(for: error), fullMessage: fullMessage(for: error)))
+            let line = ErrorText.line(
+                for: error, fallback: ErrorText.usageLine(message: message(for: error), fullMessage: fullMessage(for: error)))
             FileHandle.standardError.write(Data((line + "\n").utf8))
             Foundation.exit(1)
         }

@@ -14,15 +14,18 @@ struct KubectlJudgeTests {
         let kubeconfig: String
 
         static func start(credential: Credential = .token, loadBalancerDelay: Duration = .milliseconds(300)) async throws -> Harness {
-            let cluster = try await KubernetesEndpoint.start(options: .init(
-                tokens: ["sandbox-admin-token": "admin"], bookmarkInterval: .seconds(1),
-                loadBalancer: LoadBalancerOptions(delay: loadBalancerDelay)))
+            let cluster = try await KubernetesEndpoint.start(
+                options: .init(
+                    tokens: ["sandbox-admin-token": "admin"], bookmarkInterval: .seconds(1),
+                    loadBalancer: LoadBalancerOptions(delay: loadBalancerDelay)))
             let home = try TemporaryDirectory()
             let config: String
             switch credential {
             case .token: config = cluster.kubeconfig(credential: .token("sandbox-admin-token"))
             case .wrongToken: config = cluster.kubeconfig(credential: .token("not-a-valid-token"))
-            case .certificate: config = cluster.kubeconfig(credential: .clientCertificate(try cluster.ca.issueClient(user: "jane", groups: ["system:masters"])))
+            case .certificate:
+                config = cluster.kubeconfig(
+                    credential: .clientCertificate(try cluster.ca.issueClient(user: "jane", groups: ["system:masters"])))
             case .foreignCertificate:
                 let stranger = try CertificateAuthority(commonName: "someone else")
                 config = cluster.kubeconfig(credential: .clientCertificate(try stranger.issueClient(user: "mallory")))
@@ -47,14 +50,19 @@ struct KubectlJudgeTests {
 
         /// Creates the Service the tests use: a public LoadBalancer on port 80.
         func createWebService() async throws {
-            try await cluster.api.create("services", namespace: "default", [
-                "metadata": ["name": "web", "labels": ["app": "web"]],
-                "spec": ["type": "LoadBalancer", "selector": ["app": "web"], "ports": [["name": "http", "port": 80, "targetPort": 8080]]],
-            ])
+            try await cluster.api.create(
+                "services", namespace: "default",
+                [
+                    "metadata": ["name": "web", "labels": ["app": "web"]],
+                    "spec": [
+                        "type": "LoadBalancer", "selector": ["app": "web"], "ports": [["name": "http", "port": 80, "targetPort": 8080]],
+                    ],
+                ])
         }
 
         func ingressIP(_ name: String = "web") async throws -> String? {
-            try await cluster.api.get("services", namespace: "default", name: name).lookup("status.loadBalancer.ingress")?.array?.first?["ip"]?.string
+            try await cluster.api.get("services", namespace: "default", name: name).lookup("status.loadBalancer.ingress")?.array?.first?[
+                "ip"]?.string
         }
     }
 
@@ -172,8 +180,11 @@ struct KubectlJudgeTests {
         let patch: String
         switch type {
         case "merge": patch = #"{"metadata":{"labels":{"tier":"front"}},"spec":{"ports":[{"name":"http","port":8080,"targetPort":8080}]}}"#
-        case "strategic": patch = #"{"metadata":{"labels":{"tier":"front"}},"spec":{"ports":[{"name":"https","port":443,"targetPort":8443}]}}"#
-        default: patch = #"[{"op":"add","path":"/metadata/labels/tier","value":"front"},{"op":"replace","path":"/spec/ports/0/port","value":8080}]"#
+        case "strategic":
+            patch = #"{"metadata":{"labels":{"tier":"front"}},"spec":{"ports":[{"name":"https","port":443,"targetPort":8443}]}}"#
+        default:
+            patch =
+                #"[{"op":"add","path":"/metadata/labels/tier","value":"front"},{"op":"replace","path":"/spec/ports/0/port","value":8080}]"#
         }
         let result = try await harness.kubectl("patch", "svc", "web", "--type", type, "-p", patch)
         #expect(result.status == 0, "\(result.stderr)")

@@ -9,7 +9,9 @@ struct ExecPluginTests {
     /// Writes a plugin script that prints a token credential read from `token` next to it and counts its runs.
     static func tokenPlugin(in folder: TemporaryDirectory, apiVersion: String, expiry: String? = nil) throws -> String {
         let expiryField = expiry.map { #","expirationTimestamp":"\#($0)""# } ?? ""
-        return try folder.script("plugin.sh", """
+        return try folder.script(
+            "plugin.sh",
+            """
             printf '%s' "$KUBERNETES_EXEC_INFO" > "\(folder.path)/exec-info.json"
             env > "\(folder.path)/env.txt"
             echo run >> "\(folder.path)/runs"
@@ -21,9 +23,11 @@ struct ExecPluginTests {
         ((try? String(contentsOfFile: folder.path + "/runs", encoding: .utf8)) ?? "").split(separator: "\n").count
     }
 
-    @Test("a v1 plugin's token authenticates, with KUBERNETES_EXEC_INFO set for it", arguments: [
-        ("client.authentication.k8s.io/v1", "Never"), ("client.authentication.k8s.io/v1beta1", nil),
-    ] as [(String, String?)])
+    @Test(
+        "a v1 plugin's token authenticates, with KUBERNETES_EXEC_INFO set for it",
+        arguments: [
+            ("client.authentication.k8s.io/v1", "Never"), ("client.authentication.k8s.io/v1beta1", nil),
+        ] as [(String, String?)])
     func tokenPluginWorks(apiVersion: String, mode: String?) async throws {
         let fixture = try await ClusterFixture.start()
         defer { Task { await fixture.stop() } }
@@ -31,7 +35,8 @@ struct ExecPluginTests {
         try folder.write("token", "plugin-token-1")
         await fixture.cluster.api.addToken("plugin-token-1", user: "plugin-user")
         let plugin = try Self.tokenPlugin(in: folder, apiVersion: apiVersion)
-        let (client, _) = try fixture.client(.exec(command: plugin, args: ["get-token", "--server-id", "x"], apiVersion: apiVersion, interactiveMode: mode))
+        let (client, _) = try fixture.client(
+            .exec(command: plugin, args: ["get-token", "--server-id", "x"], apiVersion: apiVersion, interactiveMode: mode))
         _ = try await client.listServices(namespace: "default", labelSelector: nil, fieldSelector: nil)
         #expect(await fixture.cluster.api.requests.last?.user == "plugin-user")
         let info = try JSON.parse(Data(contentsOf: URL(fileURLWithPath: folder.path + "/exec-info.json")))
@@ -53,7 +58,8 @@ struct ExecPluginTests {
         ]
         try folder.write("credential.json", credential.serialized())
         let plugin = try folder.script("plugin.sh", "cat \"\(folder.path)/credential.json\"")
-        let (client, _) = try fixture.client(.exec(command: plugin, args: [], apiVersion: "client.authentication.k8s.io/v1beta1", interactiveMode: nil))
+        let (client, _) = try fixture.client(
+            .exec(command: plugin, args: [], apiVersion: "client.authentication.k8s.io/v1beta1", interactiveMode: nil))
         _ = try await client.listServices(namespace: nil, labelSelector: nil, fieldSelector: nil)
         #expect(await fixture.cluster.api.requests.last?.user == "cert-from-plugin")
     }
@@ -67,7 +73,8 @@ struct ExecPluginTests {
             let folder = try TemporaryDirectory()
             try folder.write("token", "cached-token")
             let plugin = try Self.tokenPlugin(in: folder, apiVersion: "client.authentication.k8s.io/v1", expiry: expiry)
-            let (client, authenticator) = try fixture.client(.exec(command: plugin, args: [], apiVersion: "client.authentication.k8s.io/v1", interactiveMode: "Never"))
+            let (client, authenticator) = try fixture.client(
+                .exec(command: plugin, args: [], apiVersion: "client.authentication.k8s.io/v1", interactiveMode: "Never"))
             for _ in 0..<3 { _ = try await client.listServices(namespace: nil, labelSelector: nil, fieldSelector: nil) }
             #expect(Self.runs(folder) == expectedRuns, "expiry \(expiry)")
             #expect(await authenticator.pluginRuns == expectedRuns)
@@ -82,7 +89,8 @@ struct ExecPluginTests {
         try folder.write("token", "first-token")
         await fixture.cluster.api.addToken("first-token", user: "u")
         let plugin = try Self.tokenPlugin(in: folder, apiVersion: "client.authentication.k8s.io/v1", expiry: "2099-01-01T00:00:00Z")
-        let (client, _) = try fixture.client(.exec(command: plugin, args: [], apiVersion: "client.authentication.k8s.io/v1", interactiveMode: "Never"))
+        let (client, _) = try fixture.client(
+            .exec(command: plugin, args: [], apiVersion: "client.authentication.k8s.io/v1", interactiveMode: "Never"))
         _ = try await client.listServices(namespace: nil, labelSelector: nil, fieldSelector: nil)
         // The server stops accepting the cached token; the plugin now hands out a new one.
         await fixture.cluster.api.revokeToken("first-token")
@@ -106,7 +114,9 @@ struct ExecPluginTests {
         let failing = try folder.script("fail.sh", "echo 'login expired' >&2; exit 3")
         var config = ExecConfig(command: failing, apiVersion: "client.authentication.k8s.io/v1")
         config.interactiveMode = .never
-        await #expect(throws: ExecPluginError.failed(command: failing, exitCode: 3)) { _ = try await runner.run(config, clusterInfo: .null) }
+        await #expect(throws: ExecPluginError.failed(command: failing, exitCode: 3)) {
+            _ = try await runner.run(config, clusterInfo: .null)
+        }
 
         var missing = ExecConfig(command: "kubelogin-not-installed", apiVersion: "client.authentication.k8s.io/v1beta1")
         missing.installHint = "kubelogin is not installed \u{1B}[31mwhich is required\u{1B}[0m"
@@ -119,7 +129,8 @@ struct ExecPluginTests {
             #expect(!error.description.contains("\u{1B}"), "escape sequences from the kubeconfig are neutralised")
         }
 
-        let wrongVersion = try folder.script("wrong.sh", #"echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t"}}'"#)
+        let wrongVersion = try folder.script(
+            "wrong.sh", #"echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t"}}'"#)
         var mismatched = ExecConfig(command: wrongVersion, apiVersion: "client.authentication.k8s.io/v1")
         mismatched.interactiveMode = .never
         do {
@@ -131,7 +142,9 @@ struct ExecPluginTests {
 
         var always = ExecConfig(command: failing, apiVersion: "client.authentication.k8s.io/v1")
         always.interactiveMode = .always
-        await #expect(throws: ExecPluginError.interactiveRequired(command: failing)) { _ = try await runner.run(always, clusterInfo: .null) }
+        await #expect(throws: ExecPluginError.interactiveRequired(command: failing)) {
+            _ = try await runner.run(always, clusterInfo: .null)
+        }
     }
 
     @Test("provideClusterInfo passes the cluster; env entries reach the plugin")

@@ -131,7 +131,8 @@ struct KubeconfigTests {
         #expect(rest.namespace == "payments")
         #expect(rest.tls.caPEM == Data("CA".utf8))
 
-        let withPodNamespace = try resolver(env.merging(["POD_NAMESPACE": "from-env"]) { $1 }, inClusterRoot: root.path).resolve(KubeOverrides())
+        let withPodNamespace = try resolver(env.merging(["POD_NAMESPACE": "from-env"]) { $1 }, inClusterRoot: root.path).resolve(
+            KubeOverrides())
         #expect(withPodNamespace.namespace == "from-env")
 
         let withKubeconfig = try resolver(env.merging(["KUBECONFIG": try fixture("second.yaml")]) { $1 }, inClusterRoot: root.path)
@@ -162,7 +163,8 @@ struct KubeconfigTests {
         BadFile(file: "duplicate.yaml", context: nil, expected: ["duplicate name \"twice\" in clusters"]),
         BadFile(file: "azure-auth-provider.yaml", context: nil, expected: ["removed in Kubernetes 1.26", "kubelogin convert-kubeconfig"]),
         BadFile(file: "exec-v1-no-mode.yaml", context: nil, expected: ["users[0].user.exec.interactiveMode", "required"]),
-        BadFile(file: "both-ca.yaml", context: nil, expected: ["certificate-authority-data and certificate-authority are both specified for c"]),
+        BadFile(
+            file: "both-ca.yaml", context: nil, expected: ["certificate-authority-data and certificate-authority are both specified for c"]),
         BadFile(file: "cert-without-key.yaml", context: nil, expected: ["client-key-data or client-key must be specified for u"]),
         BadFile(file: "unknown-context.yaml", context: nil, expected: ["context \"gone\" does not exist", "kubectl config get-contexts"]),
         BadFile(file: "first.yaml", context: "nope", expected: ["context \"nope\" does not exist"]),
@@ -185,9 +187,11 @@ struct KubeconfigTests {
         }
     }
 
-    @Test("--request-timeout takes seconds or a Go duration", arguments: [
-        ("30", Duration.seconds(30)), ("2m", .seconds(120)), ("1h2m3s", .seconds(3723)), ("500ms", .milliseconds(500)), ("0", nil),
-    ] as [(String, Duration?)])
+    @Test(
+        "--request-timeout takes seconds or a Go duration",
+        arguments: [
+            ("30", Duration.seconds(30)), ("2m", .seconds(120)), ("1h2m3s", .seconds(3723)), ("500ms", .milliseconds(500)), ("0", nil),
+        ] as [(String, Duration?)])
     func requestTimeout(_ text: String, _ expected: Duration?) throws {
         #expect(try ClientConfigResolver.parseRequestTimeout(text) == expected)
     }

@@ -14,7 +14,8 @@ struct KubernetesClientTests {
         let (client, _) = try fixture.client()
         let web = try await client.getService(namespace: "default", name: "web")
         #expect(web.name == "web" && web.type == "LoadBalancer")
-        #expect(web.ports == [ServicePort(name: "http", port: 80, protocol: "TCP", targetPort: "8080", nodePort: web.ports.first?.nodePort)])
+        #expect(
+            web.ports == [ServicePort(name: "http", port: 80, protocol: "TCP", targetPort: "8080", nodePort: web.ports.first?.nodePort)])
         let byLabel = try await client.listServices(namespace: "default", labelSelector: "app=api", fieldSelector: nil)
         #expect(byLabel.items.map(\.name) == ["api"])
         let byField = try await client.listServices(namespace: nil, labelSelector: nil, fieldSelector: "metadata.name=web")
@@ -41,14 +42,19 @@ struct KubernetesClientTests {
     func unreachableOrRefused() async throws {
         let fixture = try await ClusterFixture.start()
         let (refused, _) = try fixture.client(.token("wrong"))
-        await #expect(throws: KubernetesError.unauthorized("Unauthorized")) { _ = try await refused.getService(namespace: "default", name: "x") }
+        await #expect(throws: KubernetesError.unauthorized("Unauthorized")) {
+            _ = try await refused.getService(namespace: "default", name: "x")
+        }
         let (client, _) = try fixture.client()
         await fixture.stop()
         do {
             _ = try await client.getService(namespace: "default", name: "x")
             Issue.record("expected a refused connection")
         } catch {
-            #expect("\(error)" == "The connection to the server 127.0.0.1:\(fixture.cluster.server.port) was refused - did you specify the right host or port?")
+            #expect(
+                "\(error)"
+                    == "The connection to the server 127.0.0.1:\(fixture.cluster.server.port) was refused - did you specify the right host or port?"
+            )
         }
     }
 
@@ -128,8 +134,9 @@ struct KubernetesClientTests {
         let (client, _) = try fixture.client()
         let progress = ProgressLog()
         let watcher = ServiceWatcher(api: client)
-        async let service = watcher.wait(namespace: "default", name: "web", timeout: .seconds(20), condition: { $0.labels["ready"] == "yes" },
-                                         progress: { await progress.add($0) })
+        async let service = watcher.wait(
+            namespace: "default", name: "web", timeout: .seconds(20), condition: { $0.labels["ready"] == "yes" },
+            progress: { await progress.add($0) })
         try await waitForWatch(fixture)
         // An unrelated write moves the store on; compaction then drops the history the watch would resume from.
         try await fixture.createService("other")
@@ -137,10 +144,11 @@ struct KubernetesClientTests {
         await fixture.cluster.api.store.closeWatches()
         try await waitForWatch(fixture)
         try await fixture.annotate("web", "unrelated", "x")
-        _ = try await fixture.cluster.api.handle(SandboxRequest(
-            method: "PATCH", path: "/api/v1/namespaces/default/services/web",
-            headers: ["content-type": "application/merge-patch+json", "authorization": "Bearer \(ClusterFixture.adminToken)"],
-            body: Data(#"{"metadata":{"labels":{"ready":"yes"}}}"#.utf8)))
+        _ = try await fixture.cluster.api.handle(
+            SandboxRequest(
+                method: "PATCH", path: "/api/v1/namespaces/default/services/web",
+                headers: ["content-type": "application/merge-patch+json", "authorization": "Bearer \(ClusterFixture.adminToken)"],
+                body: Data(#"{"metadata":{"labels":{"ready":"yes"}}}"#.utf8)))
         let result = try await service
         #expect(result.labels["ready"] == "yes")
         let events = await progress.events
@@ -154,20 +162,23 @@ struct KubernetesClientTests {
         try await fixture.createService()
         let (client, _) = try fixture.client()
         let progress = ProgressLog()
-        async let service = ServiceWatcher(api: client).wait(namespace: "default", name: "web", timeout: .seconds(20),
-                                                             condition: { $0.labels["ready"] == "yes" }, progress: { await progress.add($0) })
+        async let service = ServiceWatcher(api: client).wait(
+            namespace: "default", name: "web", timeout: .seconds(20),
+            condition: { $0.labels["ready"] == "yes" }, progress: { await progress.add($0) })
         try await waitForWatch(fixture)
         await fixture.cluster.api.store.closeWatches()
         try await waitForWatch(fixture)
         try await fixture.annotate("web", "note", "between")
-        _ = try await fixture.cluster.api.handle(SandboxRequest(
-            method: "PATCH", path: "/api/v1/namespaces/default/services/web",
-            headers: ["content-type": "application/merge-patch+json", "authorization": "Bearer \(ClusterFixture.adminToken)"],
-            body: Data(#"{"metadata":{"labels":{"ready":"yes"}}}"#.utf8)))
+        _ = try await fixture.cluster.api.handle(
+            SandboxRequest(
+                method: "PATCH", path: "/api/v1/namespaces/default/services/web",
+                headers: ["content-type": "application/merge-patch+json", "authorization": "Bearer \(ClusterFixture.adminToken)"],
+                body: Data(#"{"metadata":{"labels":{"ready":"yes"}}}"#.utf8)))
         #expect(try await service.labels["ready"] == "yes")
         let events = await progress.events
         #expect(events.contains { if case .rewatching = $0 { return true } else { return false } })
-        #expect(!events.contains { if case .relisted = $0 { return true } else { return false } }, "no relist when the history is still there")
+        #expect(
+            !events.contains { if case .relisted = $0 { return true } else { return false } }, "no relist when the history is still there")
         let watches = await fixture.cluster.api.requests.filter { $0.query["watch"] == "1" }
         #expect(watches.count == 2)
         #expect(watches.allSatisfy { $0.query["allowWatchBookmarks"] == "true" && $0.query["fieldSelector"] == "metadata.name=web" })
@@ -190,13 +201,19 @@ struct KubernetesClientTests {
         defer { Task { await fixture.stop() } }
         try await fixture.createService()
         await fixture.cluster.api.cloud.settle()
-        try await fixture.cluster.api.create("pods", namespace: "default", [
-            "metadata": ["name": "web-1", "labels": ["app": "web"]],
-            "spec": ["containers": [[
-                "name": "web", "image": "nginx", "ports": [["name": "http", "containerPort": 8080]],
-                "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]],
-            ]]],
-        ])
+        try await fixture.cluster.api.create(
+            "pods", namespace: "default",
+            [
+                "metadata": ["name": "web-1", "labels": ["app": "web"]],
+                "spec": [
+                    "containers": [
+                        [
+                            "name": "web", "image": "nginx", "ports": [["name": "http", "containerPort": 8080]],
+                            "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]],
+                        ]
+                    ]
+                ],
+            ])
         let (client, _) = try fixture.client()
         let service = try await client.getService(namespace: "default", name: "web")
         let events = try await client.listEvents(namespace: "default", involvedObjectUID: service.uid)

@@ -8,7 +8,8 @@ struct EchoServer {
     let ca: CertificateAuthority
     let server: LocalHTTPSServer
 
-    static func start(_ handler: @escaping @Sendable (SandboxRequest) async -> SandboxResponse = EchoServer.echo) async throws -> EchoServer {
+    static func start(_ handler: @escaping @Sendable (SandboxRequest) async -> SandboxResponse = EchoServer.echo) async throws -> EchoServer
+    {
         let ca = try CertificateAuthority()
         return EchoServer(ca: ca, server: try await LocalHTTPSServer.start(ca: ca, handler: handler))
     }
@@ -17,15 +18,20 @@ struct EchoServer {
     @Sendable static func echo(_ request: SandboxRequest) async -> SandboxResponse {
         var headers: [String: Value] = [:]
         for (name, value) in request.headers { headers[name] = .string(value) }
-        return .json(200, [
-            "method": .string(request.method), "path": .string(request.path), "headers": .object(headers),
-            "body": .string(String(decoding: request.body, as: UTF8.self)), "clientUser": request.clientIdentity.map { .string($0.user) } ?? .null,
-        ])
+        return .json(
+            200,
+            [
+                "method": .string(request.method), "path": .string(request.path), "headers": .object(headers),
+                "body": .string(String(decoding: request.body, as: UTF8.self)),
+                "clientUser": request.clientIdentity.map { .string($0.user) } ?? .null,
+            ])
     }
 
     var caPEM: Data { Data(ca.certificatePEM.utf8) }
 
-    func url(_ path: String, host: String = "127.0.0.1") -> URL { URL(string: "https://\(host):\(server.port)\(path)")! }
+    func url(_ path: String, host: String = "127.0.0.1") -> URL {
+        URL(string: "https://\(host):\(server.port)\(path)") ?? URL(fileURLWithPath: "/invalid-url")
+    }
 
     func request(_ path: String, method: String = "GET", body: Data? = nil) -> HTTPRequest {
         HTTPRequest(method: method, url: url(path), body: body, tls: TLSOptions(caPEM: caPEM), timeout: .seconds(10))
@@ -56,7 +62,8 @@ struct TransportTests {
 
     @Test("every status comes back as a response, not an error")
     func statusesAreResponses() async throws {
-        let echo = try await EchoServer.start { _ in SandboxResponse(status: 503, headers: [("Retry-After", "7")], body: Data("busy".utf8)) }
+        let echo = try await EchoServer.start { _ in SandboxResponse(status: 503, headers: [("Retry-After", "7")], body: Data("busy".utf8))
+        }
         defer { Task { await echo.server.stop() } }
         let response = try await transport.send(echo.request("/"))
         #expect(response.status == 503)
@@ -126,9 +133,8 @@ struct TransportTests {
     @Test("a closed port fails with connection refused")
     func connectionRefused() async throws {
         let echo = try await EchoServer.start()
-        let port = echo.server.port
         await echo.server.stop()
-        let request = HTTPRequest(url: URL(string: "https://127.0.0.1:\(port)/")!, tls: TLSOptions(caPEM: echo.caPEM), timeout: .seconds(5))
+        let request = HTTPRequest(url: echo.url("/"), tls: TLSOptions(caPEM: echo.caPEM), timeout: .seconds(5))
         await #expect {
             _ = try await transport.send(request)
         } throws: { error in

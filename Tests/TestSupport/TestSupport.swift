@@ -146,8 +146,9 @@ public final class RunningProcess: @unchecked Sendable {
             }.start()
         }
         return lock.withLock {
-            ProcessResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                          stderr: String(decoding: err, as: UTF8.self))
+            ProcessResult(
+                status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                stderr: String(decoding: err, as: UTF8.self))
         }
     }
 }
@@ -157,7 +158,9 @@ public enum BuiltProducts {
     public static var directory: String {
         var url = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
         // On Linux arguments[0] is the .xctest binary itself; on macOS it may be inside a bundle.
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent("kubectl-agw").path) {
+        while url.path != "/"
+            && !FileManager.default.fileExists(atPath: url.deletingLastPathComponent().appendingPathComponent("kubectl-agw").path)
+        {
             url = url.deletingLastPathComponent()
         }
         return url.deletingLastPathComponent().path

@@ -24,27 +24,31 @@ public struct APIError: Error, Sendable, Equatable {
     }
 
     static func notFound(_ resource: String, _ name: String) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "\(resource) \"\(name)\" not found",
-                 details: ["name": .string(name), "kind": .string(resource)])
+        APIError(
+            code: 404, reason: "NotFound", message: "\(resource) \"\(name)\" not found",
+            details: ["name": .string(name), "kind": .string(resource)])
     }
 
     static func alreadyExists(_ resource: String, _ name: String) -> APIError {
-        APIError(code: 409, reason: "AlreadyExists", message: "\(resource) \"\(name)\" already exists",
-                 details: ["name": .string(name), "kind": .string(resource)])
+        APIError(
+            code: 409, reason: "AlreadyExists", message: "\(resource) \"\(name)\" already exists",
+            details: ["name": .string(name), "kind": .string(resource)])
     }
 
     static func conflict(_ resource: String, _ name: String) -> APIError {
         APIError(
             code: 409, reason: "Conflict",
-            message: "Operation cannot be fulfilled on \(resource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+            message:
+                "Operation cannot be fulfilled on \(resource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
             details: ["name": .string(name), "kind": .string(resource)])
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(code: 400, reason: "BadRequest", message: message) }
 
     static func invalid(_ resource: String, _ name: String, _ causes: [String]) -> APIError {
-        APIError(code: 422, reason: "Invalid", message: "\(resource) \"\(name)\" is invalid: \(causes.joined(separator: ", "))",
-                 details: ["name": .string(name), "kind": .string(resource)])
+        APIError(
+            code: 422, reason: "Invalid", message: "\(resource) \"\(name)\" is invalid: \(causes.joined(separator: ", "))",
+            details: ["name": .string(name), "kind": .string(resource)])
     }
 
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")

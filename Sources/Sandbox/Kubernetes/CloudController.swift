@@ -10,9 +10,10 @@ public struct LoadBalancerOptions: Sendable {
     /// Where public frontend addresses come from.
     public var publicCIDR: String
 
-    public init(delay: Duration = .seconds(2), privateSubnets: [(name: String, cidr: String)] = [("aks-subnet", "10.224.0.0/16")],
-                publicCIDR: String = "20.62.130.0/24")
-    {
+    public init(
+        delay: Duration = .seconds(2), privateSubnets: [(name: String, cidr: String)] = [("aks-subnet", "10.224.0.0/16")],
+        publicCIDR: String = "20.62.130.0/24"
+    ) {
         self.delay = delay
         self.privateSubnets = privateSubnets
         self.publicCIDR = publicCIDR
@@ -120,8 +121,9 @@ public actor CloudController {
         let key = Key(namespace: service.lookup("metadata.namespace")?.string ?? "", name: service.lookup("metadata.name")?.string ?? "")
         let isInternal = annotations[Self.internalAnnotation]?.string == "true" && !publicOnly.contains(key)
         let requested = annotations[Self.ipv4Annotation]?.string ?? service.lookup("spec.loadBalancerIP")?.string
-        return Desired(isInternal: isInternal, subnet: isInternal ? annotations[Self.subnetAnnotation]?.string : nil,
-                       requestedIP: requested.flatMap { $0.isEmpty ? nil : $0 })
+        return Desired(
+            isInternal: isInternal, subnet: isInternal ? annotations[Self.subnetAnnotation]?.string : nil,
+            requestedIP: requested.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     private func reconcile(_ key: Key) async {
@@ -143,8 +145,9 @@ public actor CloudController {
         guard let latest = try? await store.get("services", key.namespace, key.name), desired(latest) == want else { return }
 
         if let message = failures[key] {
-            await recordEvent(latest, type: "Warning", reason: "SyncLoadBalancerFailed",
-                              message: "Error syncing load balancer: failed to ensure load balancer: \(message)")
+            await recordEvent(
+                latest, type: "Warning", reason: "SyncLoadBalancerFailed",
+                message: "Error syncing load balancer: failed to ensure load balancer: \(message)")
             return
         }
         switch allocate(key, want) {
@@ -153,8 +156,9 @@ public actor CloudController {
             await setIngress(key, ip)
             await recordEvent(latest, type: "Normal", reason: "EnsuredLoadBalancer", message: "Ensured load balancer")
         case .failure(let problem):
-            await recordEvent(latest, type: "Warning", reason: "SyncLoadBalancerFailed",
-                              message: "Error syncing load balancer: failed to ensure load balancer: \(problem.message)")
+            await recordEvent(
+                latest, type: "Warning", reason: "SyncLoadBalancerFailed",
+                message: "Error syncing load balancer: failed to ensure load balancer: \(problem.message)")
         }
     }
 
@@ -167,7 +171,10 @@ public actor CloudController {
         if want.isInternal {
             let subnetName = want.subnet ?? options.privateSubnets.first?.name ?? ""
             guard let subnet = options.privateSubnets.first(where: { $0.name == subnetName }) else {
-                return .failure(AllocationProblem(message: "ensure(\(key.namespace)/\(key.name)): lb(kubernetes-internal) - failed to get subnet: aks-vnet/\(subnetName)"))
+                return .failure(
+                    AllocationProblem(
+                        message:
+                            "ensure(\(key.namespace)/\(key.name)): lb(kubernetes-internal) - failed to get subnet: aks-vnet/\(subnetName)"))
             }
             cidr = subnet.cidr
         } else {
@@ -176,10 +183,18 @@ public actor CloudController {
         let inUse = Set(provisioned.filter { $0.key != key }.map(\.value.ip))
         if let requested = want.requestedIP {
             guard IPv4.contains(cidr, requested) else {
-                return .failure(AllocationProblem(message: "Code=\"PrivateIPAddressNotInSubnet\" Message=\"Private static IP address \(requested) does not belong to the range of subnet prefix \(cidr).\""))
+                return .failure(
+                    AllocationProblem(
+                        message:
+                            "Code=\"PrivateIPAddressNotInSubnet\" Message=\"Private static IP address \(requested) does not belong to the range of subnet prefix \(cidr).\""
+                    ))
             }
             guard !inUse.contains(requested) else {
-                return .failure(AllocationProblem(message: "Code=\"PrivateIPAddressIsAllocated\" Message=\"IP configuration \(key.name) is using the private IP address \(requested) which is already allocated to resource another-frontend.\""))
+                return .failure(
+                    AllocationProblem(
+                        message:
+                            "Code=\"PrivateIPAddressIsAllocated\" Message=\"IP configuration \(key.name) is using the private IP address \(requested) which is already allocated to resource another-frontend.\""
+                    ))
             }
             return .success(requested)
         }
@@ -207,19 +222,24 @@ public actor CloudController {
 
     /// Posts an event as the service controller does; a repeat of the same reason and message counts up.
     private func recordEvent(_ service: Value, type: String, reason: String, message: String) async {
-        await EventRecorder.record(store: store, involved: service, kind: "Service", type: type, reason: reason, message: message,
-                                   component: "service-controller")
+        await EventRecorder.record(
+            store: store, involved: service, kind: "Service", type: type, reason: reason, message: message,
+            component: "service-controller")
     }
 }
 
 /// Writes core/v1 Events the way client-go's recorder does, aggregating repeats.
 enum EventRecorder {
-    static func record(store: KubeStore, involved: Value, kind: String, type: String, reason: String, message: String, component: String) async {
+    static func record(store: KubeStore, involved: Value, kind: String, type: String, reason: String, message: String, component: String)
+        async
+    {
         let namespace = involved.lookup("metadata.namespace")?.string ?? "default"
         let uid = involved.lookup("metadata.uid")?.string ?? ""
         let now = KubeStore.timestamp()
-        let existing = await store.list("events", namespace: namespace, fields: FieldSelector(path: "involvedObject.uid", equals: uid),
-                                        labels: .everything).items
+        let existing = await store.list(
+            "events", namespace: namespace, fields: FieldSelector(path: "involvedObject.uid", equals: uid),
+            labels: .everything
+        ).items
             .first { $0["reason"]?.string == reason && $0["message"]?.string == message }
         if let existing, let name = existing.lookup("metadata.name")?.string {
             _ = try? await store.update("events", namespace, name) { (event: Value) throws(APIError) -> Value in

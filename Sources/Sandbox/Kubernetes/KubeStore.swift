@@ -2,7 +2,11 @@ import Foundation
 
 /// One change, as watchers see it.
 public struct StoreChange: Sendable {
-    public enum Kind: String, Sendable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED" }
+    public enum Kind: String, Sendable {
+        case added = "ADDED"
+        case modified = "MODIFIED"
+        case deleted = "DELETED"
+    }
     public let kind: Kind
     public let resource: String
     public let namespace: String
@@ -94,7 +98,9 @@ public actor KubeStore {
 
     /// Replaces an object through `mutate`. A resourceVersion in the result that is not the stored one is a
     /// conflict (409), as optimistic concurrency demands; an unchanged result keeps its resourceVersion.
-    func update(_ resource: String, _ namespace: String, _ name: String, mutate: @Sendable (Value) throws(APIError) -> Value) throws(APIError) -> Value {
+    func update(_ resource: String, _ namespace: String, _ name: String, mutate: @Sendable (Value) throws(APIError) -> Value)
+        throws(APIError) -> Value
+    {
         let key = Key(resource: resource, namespace: namespace, name: name)
         guard let current = objects[key] else { throw .notFound(resource, name) }
         return try store(key, current: current, updated: try mutate(current))
@@ -177,8 +183,11 @@ public actor KubeStore {
         if resourceVersion.isEmpty || resourceVersion == "0" {
             for object in list(resource, namespace: namespace, fields: fields, labels: labels).items {
                 let version = Int(object.lookup("metadata.resourceVersion")?.string ?? "") ?? revision
-                continuation.yield(.change(StoreChange(kind: .added, resource: resource,
-                    namespace: object.lookup("metadata.namespace")?.string ?? "", object: object, resourceVersion: version)))
+                continuation.yield(
+                    .change(
+                        StoreChange(
+                            kind: .added, resource: resource,
+                            namespace: object.lookup("metadata.namespace")?.string ?? "", object: object, resourceVersion: version)))
             }
         } else if let start = Int(resourceVersion) {
             if start < compactedRevision {

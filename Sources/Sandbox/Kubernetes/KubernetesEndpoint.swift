@@ -57,7 +57,10 @@ public final class KubernetesEndpoint: Sendable {
             lines.append("    client-key-data: \(Data(issued.privateKeyPEM.utf8).base64EncodedString())")
         case .exec(let command, let args, let apiVersion, let interactiveMode):
             lines += ["    exec:", "      apiVersion: \(apiVersion)", "      command: \(command)"]
-            if !args.isEmpty { lines.append("      args:"); lines += args.map { "      - \"\($0)\"" } }
+            if !args.isEmpty {
+                lines.append("      args:")
+                lines += args.map { "      - \"\($0)\"" }
+            }
             if let interactiveMode { lines.append("      interactiveMode: \(interactiveMode)") }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -22,9 +22,10 @@ public actor LocalKubernetes {
         public var loadBalancer: LoadBalancerOptions
         public var version: String
 
-        public init(tokens: [String: String] = [:], bookmarkInterval: Duration = .seconds(10),
-                    loadBalancer: LoadBalancerOptions = LoadBalancerOptions(), version: String = "v1.32.4")
-        {
+        public init(
+            tokens: [String: String] = [:], bookmarkInterval: Duration = .seconds(10),
+            loadBalancer: LoadBalancerOptions = LoadBalancerOptions(), version: String = "v1.32.4"
+        ) {
             self.tokens = tokens
             self.bookmarkInterval = bookmarkInterval
             self.loadBalancer = loadBalancer
@@ -53,7 +54,8 @@ public actor LocalKubernetes {
             cloud.announce(namespace: change.namespace, name: name)
         }
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-            _ = try? await create("namespaces", namespace: "", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
+            _ = try? await create(
+                "namespaces", namespace: "", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(namespace)]])
         }
     }
 
@@ -94,9 +96,10 @@ public actor LocalKubernetes {
 
     public func handle(_ request: SandboxRequest) async -> SandboxResponse {
         let user = authenticate(request)
-        log.append(RecordedRequest(
-            method: request.method, path: request.path, query: request.query, contentType: request.header("content-type"),
-            userAgent: request.header("user-agent"), user: user, body: String(decoding: request.body.prefix(64 << 10), as: UTF8.self)))
+        log.append(
+            RecordedRequest(
+                method: request.method, path: request.path, query: request.query, contentType: request.header("content-type"),
+                userAgent: request.header("user-agent"), user: user, body: String(decoding: request.body.prefix(64 << 10), as: UTF8.self)))
         guard user != nil else { return .json(401, APIError.unauthorized.status) }
         do {
             return try await route(request)
@@ -120,10 +123,12 @@ public actor LocalKubernetes {
         case ["healthz"], ["readyz"], ["livez"]:
             return SandboxResponse(status: 200, headers: [("Content-Type", "text/plain")], body: Data("ok".utf8))
         case ["api"]:
-            return .json(200, [
-                "kind": "APIVersions", "versions": ["v1"],
-                "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": .string(serverAddress)]],
-            ])
+            return .json(
+                200,
+                [
+                    "kind": "APIVersions", "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": .string(serverAddress)]],
+                ])
         case ["api", "v1"]:
             return .json(200, resourceList)
         case ["apis"]:
@@ -141,7 +146,7 @@ public actor LocalKubernetes {
             return try await collection(request, info, namespace: nil)
         }
         if rest[0] == "namespaces" && (rest.count == 2 || (rest.count == 3 && rest[2] == "status")) {
-            let info = ResourceInfo.named("namespaces")!
+            let info = ResourceInfo.namespaces
             return try await item(request, info, namespace: "", name: rest[1], subresource: rest.count == 3 ? rest[2] : nil)
         }
         guard rest[0] == "namespaces", rest.count >= 3, let info = ResourceInfo.named(rest[2]), info.namespaced else {
@@ -176,7 +181,8 @@ public actor LocalKubernetes {
         for info in ResourceInfo.all {
             resources.append([
                 "name": .string(info.name), "singularName": .string(info.kind.lowercased()), "namespaced": .bool(info.namespaced),
-                "kind": .string(info.kind), "verbs": info.name == "events"
+                "kind": .string(info.kind),
+                "verbs": info.name == "events"
                     ? ["create", "delete", "get", "list", "patch", "update", "watch"]
                     : ["create", "delete", "get", "list", "patch", "update", "watch"],
                 "shortNames": .array(info.shortNames.map { .string($0) }),
@@ -212,10 +218,12 @@ public actor LocalKubernetes {
             if wantsTable(request) {
                 return .json(200, Tables.table(info.name, items, resourceVersion: revision, wide: false))
             }
-            return .json(200, [
-                "kind": .string(info.kind + "List"), "apiVersion": "v1",
-                "metadata": ["resourceVersion": .string(String(revision))], "items": .array(items),
-            ])
+            return .json(
+                200,
+                [
+                    "kind": .string(info.kind + "List"), "apiVersion": "v1",
+                    "metadata": ["resourceVersion": .string(String(revision))], "items": .array(items),
+                ])
         case "POST":
             guard let namespace else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "create needs a namespace") }
             var object = try decodeBody(request)
@@ -228,7 +236,8 @@ public actor LocalKubernetes {
             recordManager(&object, request, operation: "Update")
             return .json(201, try await create(info.name, namespace: namespace, object))
         default:
-            throw APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+            throw APIError(
+                code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
         }
     }
 
@@ -246,31 +255,41 @@ public actor LocalKubernetes {
             return .json(200, object)
         case "PUT":
             let replacement = try decodeBody(request)
-            return .json(200, try await write(request, info, namespace: namespace, name: name, subresource: subresource) { current throws(APIError) in
-                if let replacementName = replacement.lookup("metadata.name")?.string, replacementName != name {
-                    throw .badRequest("the name of the object (\(replacementName)) does not match the name on the URL (\(name))")
-                }
-                return replacement
-            })
+            return .json(
+                200,
+                try await write(request, info, namespace: namespace, name: name, subresource: subresource) { current throws(APIError) in
+                    if let replacementName = replacement.lookup("metadata.name")?.string, replacementName != name {
+                        throw .badRequest("the name of the object (\(replacementName)) does not match the name on the URL (\(name))")
+                    }
+                    return replacement
+                })
         case "PATCH":
             let patch = try decodeBody(request)
             let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map(String.init) ?? ""
-            return .json(200, try await write(request, info, namespace: namespace, name: name, subresource: subresource) { current throws(APIError) in
-                switch contentType {
-                case "application/merge-patch+json": return Patches.merge(current, patch)
-                case "application/strategic-merge-patch+json": return try Patches.strategic(current, patch)
-                case "application/json-patch+json": return try Patches.json(current, patch)
-                case "application/apply-patch+yaml", "application/apply-patch+cbor":
-                    throw APIError(code: 415, reason: "UnsupportedMediaType", message: "server-side apply is not supported by the sandbox")
-                default:
-                    throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
-                }
-            })
+            return .json(
+                200,
+                try await write(request, info, namespace: namespace, name: name, subresource: subresource) { current throws(APIError) in
+                    switch contentType {
+                    case "application/merge-patch+json": return Patches.merge(current, patch)
+                    case "application/strategic-merge-patch+json": return try Patches.strategic(current, patch)
+                    case "application/json-patch+json": return try Patches.json(current, patch)
+                    case "application/apply-patch+yaml", "application/apply-patch+cbor":
+                        throw APIError(
+                            code: 415, reason: "UnsupportedMediaType", message: "server-side apply is not supported by the sandbox")
+                    default:
+                        throw APIError(
+                            code: 415, reason: "UnsupportedMediaType",
+                            message:
+                                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
+                        )
+                    }
+                })
         case "DELETE":
             let deleted = try await store.delete(info.name, namespace, name)
             return .json(200, deleted)
         default:
-            throw APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+            throw APIError(
+                code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
         }
     }
 
@@ -323,8 +342,10 @@ public actor LocalKubernetes {
                 var managed = object.lookup("metadata.managedFields")?.array ?? []
                 let operation = "Update"
                 if !managed.contains(where: { $0["manager"]?.string == manager && $0["subresource"]?.string == subresource }) {
-                    var entry: Value = ["manager": .string(manager), "operation": .string(operation), "apiVersion": "v1",
-                                        "time": .string(KubeStore.timestamp()), "fieldsType": "FieldsV1"]
+                    var entry: Value = [
+                        "manager": .string(manager), "operation": .string(operation), "apiVersion": "v1",
+                        "time": .string(KubeStore.timestamp()), "fieldsType": "FieldsV1",
+                    ]
                     if let subresource { entry["subresource"] = .string(subresource) }
                     managed.append(entry)
                     object.set(["metadata", "managedFields"], .array(managed))
@@ -344,10 +365,14 @@ public actor LocalKubernetes {
 
     private func recordManager(_ object: inout Value, _ request: SandboxRequest, operation: String) {
         guard let manager = fieldManager(request) else { return }
-        object.set(["metadata", "managedFields"], [[
-            "manager": .string(manager), "operation": .string(operation), "apiVersion": "v1",
-            "time": .string(KubeStore.timestamp()), "fieldsType": "FieldsV1",
-        ]])
+        object.set(
+            ["metadata", "managedFields"],
+            [
+                [
+                    "manager": .string(manager), "operation": .string(operation), "apiVersion": "v1",
+                    "time": .string(KubeStore.timestamp()), "fieldsType": "FieldsV1",
+                ]
+            ])
     }
 
     private func decodeBody(_ request: SandboxRequest) throws(APIError) -> Value {
@@ -360,7 +385,9 @@ public actor LocalKubernetes {
 
     // MARK: Watch
 
-    private func openWatch(_ request: SandboxRequest, _ info: ResourceInfo, namespace: String?, fields: FieldSelector, labels: LabelSelector)
+    private func openWatch(
+        _ request: SandboxRequest, _ info: ResourceInfo, namespace: String?, fields: FieldSelector, labels: LabelSelector
+    )
         async -> SandboxResponse
     {
         let table = wantsTable(request)
@@ -369,20 +396,28 @@ public actor LocalKubernetes {
         let interval = options.bookmarkInterval
         let resource = info.name
         let kind = info.kind
-        let (_, events) = await store.watch(resource, namespace: namespace, fields: fields, labels: labels,
-                                            from: request.query["resourceVersion"] ?? "")
+        let (_, events) = await store.watch(
+            resource, namespace: namespace, fields: fields, labels: labels,
+            from: request.query["resourceVersion"] ?? "")
         let (output, continuation) = AsyncStream<Data>.makeStream()
         let producer = Task {
             for await message in events {
                 let event: Value
                 switch message {
                 case .change(let change):
-                    let object = table ? Tables.table(resource, [change.object], resourceVersion: change.resourceVersion, wide: false) : change.object
+                    let object =
+                        table
+                        ? Tables.table(resource, [change.object], resourceVersion: change.resourceVersion, wide: false) : change.object
                     event = ["type": .string(change.kind.rawValue), "object": object]
                 case .bookmark(let revision):
                     guard bookmarks else { continue }
-                    event = ["type": "BOOKMARK", "object": ["kind": .string(kind), "apiVersion": "v1",
-                                                             "metadata": ["resourceVersion": .string(String(revision))]]]
+                    event = [
+                        "type": "BOOKMARK",
+                        "object": [
+                            "kind": .string(kind), "apiVersion": "v1",
+                            "metadata": ["resourceVersion": .string(String(revision))],
+                        ],
+                    ]
                 case .expired(let message):
                     event = ["type": "ERROR", "object": APIError.gone(message).status]
                 }
@@ -406,7 +441,8 @@ public actor LocalKubernetes {
             producer.cancel()
             timer.cancel()
         }
-        return SandboxResponse(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")],
-                               stream: output)
+        return SandboxResponse(
+            status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")],
+            stream: output)
     }
 }

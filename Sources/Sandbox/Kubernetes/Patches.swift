@@ -94,7 +94,9 @@ enum Patches {
                 document = try apply(document, pointer, .replace(operation["value"] ?? .null))
             case "test":
                 guard try read(document, pointer) == (operation["value"] ?? .null) else {
-                    throw APIError(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: testing value \(path) failed")
+                    throw APIError(
+                        code: 422, reason: "Invalid",
+                        message: "the server rejected our request due to an error in our request: testing value \(path) failed")
                 }
             case "move", "copy":
                 guard let from = operation["from"]?.string else { throw .badRequest("json patch \(op) needs \"from\"") }
@@ -127,7 +129,9 @@ enum Patches {
         for token in pointer {
             switch current {
             case .object(let members):
-                guard let next = members[token] else { throw .badRequest("json patch: path /\(pointer.joined(separator: "/")) does not exist") }
+                guard let next = members[token] else {
+                    throw .badRequest("json patch: path /\(pointer.joined(separator: "/")) does not exist")
+                }
                 current = next
             case .array(let items):
                 guard let index = Int(token), items.indices.contains(index) else {
@@ -170,7 +174,9 @@ enum Patches {
                     if token == "-" {
                         items.append(value)
                     } else {
-                        guard let index = Int(token), index >= 0, index <= items.count else { throw .badRequest("json patch: bad index \(token)") }
+                        guard let index = Int(token), index >= 0, index <= items.count else {
+                            throw .badRequest("json patch: bad index \(token)")
+                        }
                         items.insert(value, at: index)
                     }
                 case .replace(let value):

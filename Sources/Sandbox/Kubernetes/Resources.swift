@@ -15,6 +15,8 @@ struct ResourceInfo: Sendable {
         ResourceInfo(name: "events", kind: "Event", namespaced: true, shortNames: ["ev"], subresources: []),
     ]
 
+    static let namespaces = all[0]
+
     static func named(_ name: String) -> ResourceInfo? { all.first { $0.name == name } }
 }
 
@@ -93,7 +95,9 @@ struct ResourceRules: Sendable {
         if resource == "services" {
             let type = object.lookup("spec.type")?.string ?? "ClusterIP"
             if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(type) {
-                causes.append("spec.type: Unsupported value: \"\(type)\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"")
+                causes.append(
+                    "spec.type: Unsupported value: \"\(type)\": supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\""
+                )
             }
             let ports = object.lookup("spec.ports")?.array ?? []
             if ports.isEmpty && type != "ExternalName" { causes.append("spec.ports: Required value") }
@@ -107,7 +111,9 @@ struct ResourceRules: Sendable {
                 if !seen.insert(identity).inserted { causes.append("spec.ports[\(index)]: Duplicate value: \(identity)") }
             }
             if let old {
-                if let oldClass = old.lookup("spec.loadBalancerClass"), oldClass != .null, oldClass != object.lookup("spec.loadBalancerClass") {
+                if let oldClass = old.lookup("spec.loadBalancerClass"), oldClass != .null,
+                    oldClass != object.lookup("spec.loadBalancerClass")
+                {
                     causes.append("spec.loadBalancerClass: Invalid value: field is immutable")
                 }
                 if let oldIP = old.lookup("spec.clusterIP")?.string, let newIP = object.lookup("spec.clusterIP")?.string, oldIP != newIP {
@@ -127,8 +133,10 @@ enum Tables {
         let columns = columnNames(resource)
         let definitions: [Value] = columns.enumerated().map { index, name in
             [
-                "name": .string(name), "type": name == "Age" || name == "Last Seen" ? "string" : (name == "Restarts" ? "integer" : "string"),
-                "format": name == "Name" ? "name" : "", "description": .string(name), "priority": .int(name == "Selector" || name == "IP" ? 1 : 0),
+                "name": .string(name),
+                "type": name == "Age" || name == "Last Seen" ? "string" : (name == "Restarts" ? "integer" : "string"),
+                "format": name == "Name" ? "name" : "", "description": .string(name),
+                "priority": .int(name == "Selector" || name == "IP" ? 1 : 0),
             ]
         }
         let rows: [Value] = objects.map { object in
@@ -156,7 +164,9 @@ enum Tables {
         switch resource {
         case "services":
             let type = object.lookup("spec.type")?.string ?? "ClusterIP"
-            let ingress = (object.lookup("status.loadBalancer.ingress")?.array ?? []).compactMap { $0["ip"]?.string ?? $0["hostname"]?.string }
+            let ingress = (object.lookup("status.loadBalancer.ingress")?.array ?? []).compactMap {
+                $0["ip"]?.string ?? $0["hostname"]?.string
+            }
             let external: String
             if !ingress.isEmpty {
                 external = ingress.joined(separator: ",")
@@ -170,18 +180,27 @@ enum Tables {
             }.joined(separator: ",")
             let selector = (object.lookup("spec.selector")?.object ?? [:]).sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value.string ?? "")" }.joined(separator: ",")
-            return [name, .string(type), .string(object.lookup("spec.clusterIP")?.string ?? "<none>"), .string(external),
-                    .string(ports.isEmpty ? "<none>" : ports), age, .string(selector.isEmpty ? "<none>" : selector)]
+            return [
+                name, .string(type), .string(object.lookup("spec.clusterIP")?.string ?? "<none>"), .string(external),
+                .string(ports.isEmpty ? "<none>" : ports), age, .string(selector.isEmpty ? "<none>" : selector),
+            ]
         case "pods":
             let containers = object.lookup("spec.containers")?.array?.count ?? 1
-            let ready = (object.lookup("status.conditions")?.array ?? []).contains { $0["type"]?.string == "Ready" && $0["status"]?.string == "True" }
-            return [name, .string("\(ready ? containers : 0)/\(containers)"), .string(object.lookup("status.phase")?.string ?? "Pending"), 0, age,
-                    .string(object.lookup("status.podIP")?.string ?? "<none>")]
+            let ready = (object.lookup("status.conditions")?.array ?? []).contains {
+                $0["type"]?.string == "Ready" && $0["status"]?.string == "True"
+            }
+            return [
+                name, .string("\(ready ? containers : 0)/\(containers)"), .string(object.lookup("status.phase")?.string ?? "Pending"), 0,
+                age,
+                .string(object.lookup("status.podIP")?.string ?? "<none>"),
+            ]
         case "events":
             let kind = object.lookup("involvedObject.kind")?.string?.lowercased() ?? ""
             let involved = "\(kind)/\(object.lookup("involvedObject.name")?.string ?? "")"
-            return [.string(ageText(object.lookup("lastTimestamp")?.string)), .string(object["type"]?.string ?? "Normal"),
-                    .string(object["reason"]?.string ?? ""), .string(involved), .string(object["message"]?.string ?? "")]
+            return [
+                .string(ageText(object.lookup("lastTimestamp")?.string)), .string(object["type"]?.string ?? "Normal"),
+                .string(object["reason"]?.string ?? ""), .string(involved), .string(object["message"]?.string ?? ""),
+            ]
         case "namespaces":
             return [name, .string(object.lookup("status.phase")?.string ?? "Active"), age]
         default:

@@ -24,9 +24,11 @@ struct LabelSelector: Sendable {
             let term = part.trimmingCharacters(in: .whitespaces)
             if term.isEmpty { continue }
             if let range = term.range(of: " notin ") {
-                requirements.append(.notIn(String(term[..<range.lowerBound]).trimmingCharacters(in: .whitespaces), try Self.set(term[range.upperBound...])))
+                requirements.append(
+                    .notIn(String(term[..<range.lowerBound]).trimmingCharacters(in: .whitespaces), try Self.set(term[range.upperBound...])))
             } else if let range = term.range(of: " in ") {
-                requirements.append(.isIn(String(term[..<range.lowerBound]).trimmingCharacters(in: .whitespaces), try Self.set(term[range.upperBound...])))
+                requirements.append(
+                    .isIn(String(term[..<range.lowerBound]).trimmingCharacters(in: .whitespaces), try Self.set(term[range.upperBound...])))
             } else if let range = term.range(of: "!=") {
                 requirements.append(.notEquals(String(term[..<range.lowerBound]), String(term[range.upperBound...])))
             } else if let range = term.range(of: "==") {

@@ -118,7 +118,8 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func finish(error: (any Error)?) {
-        let (head, body) = lock.withLock { () -> (CheckedContinuation<HTTPStreamingResponse, any Error>?, AsyncThrowingStream<Data, any Error>.Continuation?) in
+        let (head, body) = lock.withLock {
+            () -> (CheckedContinuation<HTTPStreamingResponse, any Error>?, AsyncThrowingStream<Data, any Error>.Continuation?) in
             defer {
                 headContinuation = nil
                 bodyContinuation = nil
@@ -186,7 +187,8 @@ final class CurlTransfer: @unchecked Sendable {
         guard var components = URLComponents(url: request.url, resolvingAgainstBaseURL: false), let host = components.host,
             let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http"
         else {
-            throw HTTPTransportError(kind: .other, url: request.url.absoluteString, message: "not an http(s) URL: \(request.url.absoluteString)")
+            throw HTTPTransportError(
+                kind: .other, url: request.url.absoluteString, message: "not an http(s) URL: \(request.url.absoluteString)")
         }
         var headers = request.headers
         let tls = request.tls
@@ -246,7 +248,9 @@ final class CurlTransfer: @unchecked Sendable {
             if body.isEmpty {
                 code = agw_set_string(easy.handle, CURLOPT_COPYPOSTFIELDS, "")
             } else {
-                code = body.withUnsafeBytes { raw in agw_set_pointer(easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress)) }
+                code = body.withUnsafeBytes { raw in
+                    agw_set_pointer(easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+                }
             }
             try easy.check(code, "request body")
             try easy.set(CURLOPT_CUSTOMREQUEST, method)

@@ -246,10 +246,14 @@ public struct ClientConfigResolver: Sendable {
 
     private func validate(_ cluster: KubeCluster, name: String) throws(KubeconfigError) {
         if cluster.certificateAuthority != nil && cluster.certificateAuthorityData != nil {
-            throw .invalid("certificate-authority-data and certificate-authority are both specified for \(name). certificate-authority-data will override; remove one of them")
+            throw .invalid(
+                "certificate-authority-data and certificate-authority are both specified for \(name). certificate-authority-data will override; remove one of them"
+            )
         }
         if cluster.insecureSkipTLSVerify && (cluster.certificateAuthority != nil || cluster.certificateAuthorityData != nil) {
-            throw .invalid("specifying a root certificates file with the insecure flag is not allowed (cluster \(name)); remove insecure-skip-tls-verify or the certificate authority")
+            throw .invalid(
+                "specifying a root certificates file with the insecure flag is not allowed (cluster \(name)); remove insecure-skip-tls-verify or the certificate authority"
+            )
         }
         if let proxy = cluster.proxyURL {
             let scheme = URLComponents(string: proxy)?.scheme?.lowercased() ?? ""
@@ -263,10 +267,12 @@ public struct ClientConfigResolver: Sendable {
         let hasCertificate = user.clientCertificate != nil || user.clientCertificateData != nil
         let hasKey = user.clientKey != nil || user.clientKeyData != nil
         if user.clientCertificate != nil && user.clientCertificateData != nil {
-            throw .invalid("client-cert-data and client-cert are both specified for \(name). client-cert-data will override; remove one of them")
+            throw .invalid(
+                "client-cert-data and client-cert are both specified for \(name). client-cert-data will override; remove one of them")
         }
         if user.clientKey != nil && user.clientKeyData != nil {
-            throw .invalid("client-key-data and client-key are both specified for \(name); client-key-data will override; remove one of them")
+            throw .invalid(
+                "client-key-data and client-key are both specified for \(name); client-key-data will override; remove one of them")
         }
         if hasCertificate && !hasKey {
             throw .invalid("client-key-data or client-key must be specified for \(name) to use the clientCert authentication method")

@@ -28,7 +28,8 @@ public enum ExecPluginError: Error, Equatable, CustomStringConvertible, Sendable
     public var description: String {
         switch self {
         case .notFound(let command, let hint):
-            let advice = hint.map { " " + ExecPluginError.neutralized($0) } ?? " Install it or fix users[].user.exec.command in your kubeconfig."
+            let advice =
+                hint.map { " " + ExecPluginError.neutralized($0) } ?? " Install it or fix users[].user.exec.command in your kubeconfig."
             return "exec: executable \(command) not found.\(advice)"
         case .failed(let command, let code):
             return "exec: executable \(command) failed with exit code \(code); run it by hand to see why (its messages are printed above)"
@@ -91,8 +92,9 @@ public struct ExecPluginRunner: Sendable {
         for variable in config.env { childEnvironment[variable.name] = variable.value }
         childEnvironment["KUBERNETES_EXEC_INFO"] = input.serialized()
 
-        let output = try await spawn(executable: executable, arguments: config.args, environment: childEnvironment,
-                                     interactive: interactive, command: config.command)
+        let output = try await spawn(
+            executable: executable, arguments: config.args, environment: childEnvironment,
+            interactive: interactive, command: config.command)
         return try Self.parseOutput(output, config: config)
     }
 
@@ -143,7 +145,9 @@ public struct ExecPluginRunner: Sendable {
         }
         let returned = json["apiVersion"]?.stringValue ?? ""
         guard returned == config.apiVersion else {
-            throw .invalidOutput(command: command, reason: "exec plugin is configured to use API version \(config.apiVersion), plugin returned version \(returned)")
+            throw .invalidOutput(
+                command: command,
+                reason: "exec plugin is configured to use API version \(config.apiVersion), plugin returned version \(returned)")
         }
         guard let status = json["status"], status.objectValue != nil else {
             throw .invalidOutput(command: command, reason: "exec plugin didn't return a status field")

@@ -33,9 +33,11 @@ public enum KubeconfigError: Error, Equatable, CustomStringConvertible, Sendable
             return "error loading config file \"\(path)\": duplicate name \"\(name)\" in \(list)"
         case .noConfiguration(let searched):
             let places = searched.isEmpty ? "" : " (looked in \(searched.joined(separator: ", ")))"
-            return "no kubeconfig found\(places); set KUBECONFIG or pass --kubeconfig, or run 'az aks get-credentials -g <group> -n <cluster>'"
+            return
+                "no kubeconfig found\(places); set KUBECONFIG or pass --kubeconfig, or run 'az aks get-credentials -g <group> -n <cluster>'"
         case .noCurrentContext(let files):
-            return "no current context is set in \(files.joined(separator: ", ")); run 'kubectl config use-context <context>' or pass --context"
+            return
+                "no current context is set in \(files.joined(separator: ", ")); run 'kubectl config use-context <context>' or pass --context"
         case .contextNotFound(let name, let files):
             return "context \"\(name)\" does not exist in \(files.joined(separator: ", ")); run 'kubectl config get-contexts' to list them"
         case .clusterNotFound(let name):
@@ -49,9 +51,11 @@ public enum KubeconfigError: Error, Equatable, CustomStringConvertible, Sendable
         case .invalid(let message):
             return "invalid configuration: \(message)"
         case .azureAuthProviderRemoved(let user):
-            return "user \"\(user)\" uses auth-provider \"azure\", which was removed in Kubernetes 1.26; run 'kubelogin convert-kubeconfig -l azurecli' (or another login mode) and try again"
+            return
+                "user \"\(user)\" uses auth-provider \"azure\", which was removed in Kubernetes 1.26; run 'kubelogin convert-kubeconfig -l azurecli' (or another login mode) and try again"
         case .unsupportedAuthProvider(let name, let user):
-            return "user \"\(user)\" uses auth-provider \"\(name)\", which kubectl-agw does not support; switch that user to an exec credential plugin"
+            return
+                "user \"\(user)\" uses auth-provider \"\(name)\", which kubectl-agw does not support; switch that user to an exec credential plugin"
         case .invalidRequestTimeout(let value):
             return "invalid --request-timeout \"\(value)\": use a whole number of seconds or a duration such as 30s, 2m or 1h"
         }

@@ -226,7 +226,8 @@ struct FieldReader {
             throw fail("\(field).apiVersion", "is missing: use client.authentication.k8s.io/v1 or client.authentication.k8s.io/v1beta1")
         }
         guard apiVersion == "client.authentication.k8s.io/v1" || apiVersion == "client.authentication.k8s.io/v1beta1" else {
-            throw fail("\(field).apiVersion", "exec plugin: invalid apiVersion \"\(apiVersion)\"; use client.authentication.k8s.io/v1 or v1beta1")
+            throw fail(
+                "\(field).apiVersion", "exec plugin: invalid apiVersion \"\(apiVersion)\"; use client.authentication.k8s.io/v1 or v1beta1")
         }
         // A bare command is looked up on PATH; one with a path separator is relative to the kubeconfig.
         var config = ExecConfig(command: command.contains("/") ? resolve(command) : command, apiVersion: apiVersion)

@@ -32,9 +32,10 @@ public struct KubernetesClient: KubernetesAPI {
     let authenticator: KubeAuthenticator
     let userAgent: String
 
-    public init(config: RESTConfig, transport: any HTTPTransport = CurlTransport(), authenticator: KubeAuthenticator? = nil,
-                userAgent: String = UserAgent.kubernetes)
-    {
+    public init(
+        config: RESTConfig, transport: any HTTPTransport = CurlTransport(), authenticator: KubeAuthenticator? = nil,
+        userAgent: String = UserAgent.kubernetes
+    ) {
         self.config = config
         self.transport = transport
         self.authenticator = authenticator ?? KubeAuthenticator(config: config)
@@ -67,9 +68,10 @@ public struct KubernetesClient: KubernetesAPI {
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
     }
 
-    func makeRequest(_ method: String, _ url: URL, body: Data?, contentType: String?, credentials: AppliedCredentials,
-                     timeout: Duration?) -> HTTPRequest
-    {
+    func makeRequest(
+        _ method: String, _ url: URL, body: Data?, contentType: String?, credentials: AppliedCredentials,
+        timeout: Duration?
+    ) -> HTTPRequest {
         var headers: HTTPHeaders = ["Accept": "application/json", "User-Agent": userAgent]
         if let contentType { headers["Content-Type"] = contentType }
         if let authorization = credentials.authorization { headers["Authorization"] = authorization }
@@ -98,8 +100,9 @@ public struct KubernetesClient: KubernetesAPI {
         while true {
             attempt += 1
             let credentials = try await authenticator.current()
-            let request = makeRequest(method, url, body: body, contentType: contentType, credentials: credentials,
-                                      timeout: config.requestTimeout ?? .seconds(60))
+            let request = makeRequest(
+                method, url, body: body, contentType: contentType, credentials: credentials,
+                timeout: config.requestTimeout ?? .seconds(60))
             let response: HTTPResponse
             do {
                 response = try await transport.send(request)
@@ -125,7 +128,8 @@ public struct KubernetesClient: KubernetesAPI {
         let host = server.host.map { h in server.port.map { "\(h):\($0)" } ?? h } ?? server.absoluteString
         switch error.kind {
         case .connectionRefused: return .connectionRefused(host: host)
-        case .timedOut: return .timedOut("the request to \(host) timed out (\(error.message)); raise --request-timeout or check the network")
+        case .timedOut:
+            return .timedOut("the request to \(host) timed out (\(error.message)); raise --request-timeout or check the network")
         default: return .transport(error.message)
         }
     }
@@ -200,8 +204,9 @@ public struct KubernetesClient: KubernetesAPI {
             attempt += 1
             let credentials = try await authenticator.current()
             // The server ends the watch after timeoutSeconds; allow a margin before giving up on it.
-            let request = makeRequest("GET", url, body: nil, contentType: nil, credentials: credentials,
-                                      timeout: .seconds(timeoutSeconds + 30))
+            let request = makeRequest(
+                "GET", url, body: nil, contentType: nil, credentials: credentials,
+                timeout: .seconds(timeoutSeconds + 30))
             do {
                 response = try await transport.stream(request)
             } catch let error as HTTPTransportError {
@@ -261,18 +266,18 @@ public struct KubernetesClient: KubernetesAPI {
 public enum UserAgent {
     public static var platform: String {
         #if os(Linux)
-        let os = "linux"
+            let os = "linux"
         #elseif os(macOS)
-        let os = "darwin"
+            let os = "darwin"
         #else
-        let os = "unknown"
+            let os = "unknown"
         #endif
         #if arch(x86_64)
-        let arch = "amd64"
+            let arch = "amd64"
         #elseif arch(arm64)
-        let arch = "arm64"
+            let arch = "arm64"
         #else
-        let arch = "unknown"
+            let arch = "unknown"
         #endif
         return "\(os)/\(arch)"
     }

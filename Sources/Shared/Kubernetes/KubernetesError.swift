@@ -24,8 +24,9 @@ public struct KubeStatus: Sendable, Equatable {
                 retryAfterSeconds: json.value(at: "details", "retryAfterSeconds")?.intValue)
         }
         let text = String(decoding: body.prefix(512), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return KubeStatus(code: status, reason: reasonForCode(status),
-                          message: text.isEmpty ? "the server responded with HTTP \(status)" : text)
+        return KubeStatus(
+            code: status, reason: reasonForCode(status),
+            message: text.isEmpty ? "the server responded with HTTP \(status)" : text)
     }
 
     static func reasonForCode(_ code: Int) -> String {
@@ -65,7 +66,8 @@ public enum KubernetesError: Error, Equatable, CustomStringConvertible, Sendable
         switch self {
         case .server(let status): return "Error from server (\(status.reason)): \(status.message)"
         case .unauthorized(let message):
-            return "error: You must be logged in to the server (\(message.isEmpty ? "Unauthorized" : message)); check the user in your kubeconfig or log in again"
+            return
+                "error: You must be logged in to the server (\(message.isEmpty ? "Unauthorized" : message)); check the user in your kubeconfig or log in again"
         case .connectionRefused(let host):
             return "The connection to the server \(host) was refused - did you specify the right host or port?"
         case .transport(let message): return "Unable to connect to the server: \(message)"

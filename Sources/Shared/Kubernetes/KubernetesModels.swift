@@ -95,7 +95,9 @@ public struct KubeEvent: Sendable, Equatable {
         reason = json["reason"]?.stringValue ?? ""
         message = json["message"]?.stringValue ?? ""
         count = json["count"]?.intValue ?? 1
-        let stamp = json["lastTimestamp"]?.stringValue ?? json["eventTime"]?.stringValue ?? json.value(at: "metadata", "creationTimestamp")?.stringValue
+        let stamp =
+            json["lastTimestamp"]?.stringValue ?? json["eventTime"]?.stringValue
+            ?? json.value(at: "metadata", "creationTimestamp")?.stringValue
         lastTimestamp = stamp.flatMap(RFC3339.parse)
         source = json.value(at: "source", "component")?.stringValue ?? json["reportingComponent"]?.stringValue ?? ""
     }

@@ -13,7 +13,9 @@ public struct ServicePatcher: Sendable {
 
     /// `build` sees the current Service and returns the merge patch to apply, or nil when nothing needs to change.
     /// It runs again on every attempt, so its checks are made against the latest state.
-    public func patch(namespace: String, name: String, build: @Sendable (Service) throws -> JSON?) async throws -> (service: Service, changed: Bool) {
+    public func patch(namespace: String, name: String, build: @Sendable (Service) throws -> JSON?) async throws -> (
+        service: Service, changed: Bool
+    ) {
         for _ in 1...maxAttempts {
             let current = try await api.getService(namespace: namespace, name: name)
             guard var patch = try build(current) else { return (current, false) }
@@ -93,7 +95,8 @@ public struct ServiceWatcher: Sendable {
                     await progress(.observed(service))
                     if condition(service) { return service }
                 case .deleted:
-                    throw KubernetesError.server(KubeStatus(code: 404, reason: "NotFound", message: "services \"\(name)\" was deleted while waiting for it"))
+                    throw KubernetesError.server(
+                        KubeStatus(code: 404, reason: "NotFound", message: "services \"\(name)\" was deleted while waiting for it"))
                 case .bookmark(let bookmarkVersion):
                     if !bookmarkVersion.isEmpty { version = bookmarkVersion }
                 case .error(let status) where status.code == 410:

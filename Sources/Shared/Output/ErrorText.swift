@@ -12,7 +12,9 @@ public enum ErrorText {
         case let error as HTTPTransportError: text = error.description
         default: text = fallback
         }
-        let prefixes = ["error: ", "Error from server", "Error: ", "The connection to the server", "Unable to connect", "Error in configuration"]
+        let prefixes = [
+            "error: ", "Error from server", "Error: ", "The connection to the server", "Unable to connect", "Error in configuration",
+        ]
         if prefixes.contains(where: text.hasPrefix) { return text }
         return "error: " + text
     }
