@@ -78,8 +78,10 @@ public final class SandboxSession: Sendable {
     }
 
     private static func write(_ text: String, to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        // Created 0600 before any byte is written, so the token is never readable by others.
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
 }

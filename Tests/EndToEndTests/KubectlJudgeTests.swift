@@ -252,3 +252,33 @@ struct KubectlJudgeTests {
         #expect(result.stderr.contains(#"Error from server (NotFound): services "nope" not found"#))
     }
 }
+
+extension KubectlJudgeTests {
+    @Test("kubectl replace and the status subresource behave as on a real cluster")
+    func replaceAndStatus() async throws {
+        let harness = try await Harness.start()
+        defer { Task { await harness.cluster.stop() } }
+        try await harness.createWebService()
+        await harness.cluster.api.cloud.settle()
+        let current = try await harness.kubectl("get", "svc", "web", "-o", "json")
+        let edited = current.stdout.replacingOccurrences(of: #""app": "web""#, with: #""app": "web-v2""#)
+        let file = try harness.home.write("web.json", edited)
+        // The sandbox serves no OpenAPI document, which kubectl's client-side validation would download.
+        let replace = try await harness.kubectl("replace", "--validate=false", "-f", file)
+        #expect(replace.status == 0, "\(replace.stderr)")
+        #expect(replace.stdout.contains("service/web replaced"))
+        let object = try await harness.cluster.api.get("services", namespace: "default", name: "web")
+        #expect(object.lookup("spec.selector")?["app"]?.string == "web-v2")
+
+        // Status written through the main resource is ignored; through /status it sticks.
+        let ignored = try await harness.kubectl(
+            "patch", "svc", "web", "--type", "merge", "-p", #"{"status":{"loadBalancer":{"ingress":[{"ip":"1.2.3.4"}]}}}"#)
+        #expect(ignored.status == 0, "\(ignored.stderr)")
+        #expect(try await harness.ingressIP() != "1.2.3.4")
+        let status = try await harness.kubectl(
+            "patch", "svc", "web", "--subresource=status", "--type", "merge", "-p",
+            #"{"status":{"loadBalancer":{"ingress":[{"ip":"1.2.3.4"}]}}}"#)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(try await harness.ingressIP() == "1.2.3.4")
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Sandbox
 import Shared
+import TestSupport
 import Testing
 
 @Suite("the Kubernetes client against the local API")
@@ -247,4 +248,37 @@ final class Counter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
+}
+
+@Suite("client certificates and proxies end to end")
+struct ClientTransportOptionsTests {
+    @Test("a kubeconfig client certificate authenticates the client to the local API")
+    func clientCertificateKubeconfig() async throws {
+        let fixture = try await ClusterFixture.start()
+        defer { Task { await fixture.stop() } }
+        let (client, _) = try fixture.client(.clientCertificate(try fixture.cluster.ca.issueClient(user: "cert-user", groups: ["devs"])))
+        _ = try await client.listServices(namespace: nil, labelSelector: nil, fieldSelector: nil)
+        #expect(await fixture.cluster.api.requests.last?.user == "cert-user")
+    }
+
+    @Test("kubeconfig proxy-url sends the connection through that proxy as a CONNECT tunnel")
+    func proxyURL() async throws {
+        let fixture = try await ClusterFixture.start()
+        defer { Task { await fixture.stop() } }
+        let log = fixture.home.path + "/proxy.log"
+        let script = try #require(Bundle.module.url(forResource: "Fixtures/tools/connect_proxy", withExtension: "py"))
+        let proxy = try ChildProcess.start("python3", [script.path, log])
+        defer { proxy.terminate() }
+        #expect(await proxy.waitForOutput { $0.hasSuffix("\n") })
+        let port = try #require(Int(proxy.stdoutSoFar.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let text = fixture.cluster.kubeconfig(credential: .token(ClusterFixture.adminToken))
+            .replacingOccurrences(of: "    server:", with: "    proxy-url: http://127.0.0.1:\(port)\n    server:")
+        let path = try fixture.home.write("proxied-kubeconfig", text)
+        var flags = KubeOverrides()
+        flags.kubeconfig = path
+        let client = KubernetesClient(config: try ClientConfigResolver(environment: ["HOME": fixture.home.path]).resolve(flags))
+        _ = try await client.listServices(namespace: nil, labelSelector: nil, fieldSelector: nil)
+        let seen = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(seen.contains("CONNECT 127.0.0.1:\(fixture.cluster.server.port)"))
+    }
 }

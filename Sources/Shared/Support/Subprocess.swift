@@ -11,6 +11,8 @@ public struct SubprocessResult: Sendable, Equatable {
     /// The exit status, or 128 + the signal number when a signal ended it.
     public var status: Int32
     public var stdout: Data
+    /// Captured only when asked for; otherwise stderr passes through to ours.
+    public var stderr: Data
     public var timedOut: Bool
 }
 
@@ -29,11 +31,21 @@ public enum Subprocess {
     ///   - timeout: after it the child's whole process group is killed (non-interactive runs only get their own group,
     ///     because a background group reading the terminal would be stopped by SIGTTIN).
     public static func run(
-        executable: String, arguments: [String], environment: [String: String], interactive: Bool = false, timeout: Duration? = nil
+        executable: String, arguments: [String], environment: [String: String], interactive: Bool = false, captureStderr: Bool = false,
+        timeout: Duration? = nil
     ) async throws -> SubprocessResult {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw SubprocessError(executable: executable, reason: String(cString: strerror(errno))) }
         let (readEnd, writeEnd) = (pipe[0], pipe[1])
+        var errorPipe: [Int32] = [-1, -1]
+        if captureStderr {
+            guard Glibc.pipe(&errorPipe) == 0 else {
+                close(readEnd)
+                close(writeEnd)
+                throw SubprocessError(executable: executable, reason: String(cString: strerror(errno)))
+            }
+        }
+        let (errorRead, errorWrite) = (errorPipe[0], errorPipe[1])
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -42,6 +54,11 @@ public enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_addclose(&actions, readEnd)
         posix_spawn_file_actions_addclose(&actions, writeEnd)
+        if captureStderr {
+            posix_spawn_file_actions_adddup2(&actions, errorWrite, 2)
+            posix_spawn_file_actions_addclose(&actions, errorRead)
+            posix_spawn_file_actions_addclose(&actions, errorWrite)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -78,8 +95,10 @@ public enum Subprocess {
             spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         }
         close(writeEnd)
+        if captureStderr { close(errorWrite) }
         guard spawned == 0 else {
             close(readEnd)
+            if captureStderr { close(errorRead) }
             throw SubprocessError(executable: executable, reason: String(cString: strerror(spawned)))
         }
         let child = ChildState(pid: pid, ownGroup: !interactive)
@@ -89,26 +108,20 @@ public enum Subprocess {
         }
         return await withCheckedContinuation { continuation in
             Thread {
-                var output = Data()
-                var buffer = [UInt8](repeating: 0, count: 16 << 10)
-                while true {
-                    let count = read(readEnd, &buffer, buffer.count)
-                    if count > 0 {
-                        output.append(contentsOf: buffer[0..<count])
-                    } else if count < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        break
-                    }
-                }
+                // stderr drains on a thread of its own so neither pipe can fill up and stall the child.
+                let errors = PipeReader(fd: errorRead)
+                if captureStderr { errors.start() }
+                let output = readAll(readEnd)
                 close(readEnd)
+                let errorOutput = captureStderr ? errors.wait() : Data()
                 var status: Int32 = 0
                 while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
                 child.markFinished()
                 // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out because the C macros do not import.
                 let signal = status & 0x7F
                 let exit = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-                continuation.resume(returning: SubprocessResult(status: exit, stdout: output, timedOut: child.wasKilled))
+                continuation.resume(
+                    returning: SubprocessResult(status: exit, stdout: output, stderr: errorOutput, timedOut: child.wasKilled))
             }.start()
         }
     }
@@ -138,4 +151,42 @@ private final class ChildState: @unchecked Sendable {
 
     func markFinished() { lock.withLock { finished = true } }
     var wasKilled: Bool { lock.withLock { killed } }
+}
+
+/// Reads a file descriptor to its end.
+private func readAll(_ fd: Int32) -> Data {
+    var output = Data()
+    var buffer = [UInt8](repeating: 0, count: 16 << 10)
+    while true {
+        let count = read(fd, &buffer, buffer.count)
+        if count > 0 {
+            output.append(contentsOf: buffer[0..<count])
+        } else if count < 0 && errno == EINTR {
+            continue
+        } else {
+            return output
+        }
+    }
+}
+
+/// Reads one pipe to its end on a thread of its own.
+private final class PipeReader: @unchecked Sendable {
+    let fd: Int32
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+
+    init(fd: Int32) { self.fd = fd }
+
+    func start() {
+        Thread { [self] in
+            data = readAll(fd)
+            close(fd)
+            done.signal()
+        }.start()
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
 }
