@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -72,28 +73,35 @@ struct SandboxRequestContext: RequestContext {
 public final class LocalHTTPSServer: Sendable {
     public let port: Int
     public let host: String
+    public let scheme: String
     private let task: Task<Void, any Error>
 
-    public var baseURL: String { "https://\(host):\(port)" }
+    public var baseURL: String { "\(scheme)://\(host):\(port)" }
 
-    private init(port: Int, host: String, task: Task<Void, any Error>) {
+    private init(port: Int, host: String, scheme: String, task: Task<Void, any Error>) {
         self.port = port
         self.host = host
+        self.scheme = scheme
         self.task = task
     }
 
-    /// Starts the server and returns once it listens. `port` 0 picks a free one.
+    /// Starts the server and returns once it listens. `port` 0 picks a free one. Without a CA it serves plain
+    /// http (managed identity endpoints are http by design).
     public static func start(
-        ca: CertificateAuthority, port: Int = 0, maxBodySize: Int = 64 << 20,
+        ca: CertificateAuthority?, port: Int = 0, maxBodySize: Int = 64 << 20,
         handler: @escaping @Sendable (SandboxRequest) async -> SandboxResponse
     ) async throws -> LocalHTTPSServer {
         let host = "127.0.0.1"
-        let issued = try ca.issueServer()
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(issued.certificatePEM.utf8)).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem)))
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.certificatePEM.utf8)))
-        tls.certificateVerification = .optionalVerification
+        var builder: HTTPServerBuilder = .http1()
+        if let ca {
+            let issued = try ca.issueServer()
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(issued.certificatePEM.utf8)).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem)))
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(ca.certificatePEM.utf8)))
+            tls.certificateVerification = .optionalVerification
+            builder = try .tls(.http1(), tlsConfiguration: tls)
+        }
 
         let responder = CallbackResponder<SandboxRequestContext> { request, context in
             var request = request
@@ -137,7 +145,7 @@ public final class LocalHTTPSServer: Sendable {
         logger.logLevel = .critical
         let app = Application(
             responder: responder,
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: builder,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "agw-sandbox"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
@@ -154,7 +162,7 @@ public final class LocalHTTPSServer: Sendable {
             _ = try await task.value
             throw SandboxError.couldNotListen(port: port)
         }
-        return LocalHTTPSServer(port: bound, host: host, task: task)
+        return LocalHTTPSServer(port: bound, host: host, scheme: ca == nil ? "http" : "https", task: task)
     }
 
     /// Stops listening and waits until the server has shut down.

@@ -87,6 +87,11 @@ struct LabelSelector: Sendable {
 struct FieldSelector: Sendable {
     var terms: [(path: String, value: String, negated: Bool)] = []
 
+    /// Matches everything.
+    static let everything = FieldSelector()
+
+    private init() {}
+
     init(path: String, equals value: String) {
         terms = [(path, value, false)]
     }
