@@ -57,7 +57,7 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// `retry-after-ms`, `x-ms-retry-after-ms`, then `Retry-After` (seconds or an HTTP date).
-    static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Duration? {
+    public static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Duration? {
         for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
             if let value = headers[name], let milliseconds = Double(value) { return .milliseconds(Int(milliseconds)) }
         }
