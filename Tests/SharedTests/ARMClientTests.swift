@@ -266,3 +266,47 @@ actor ProgressLog2 {
     var values: [String] = []
     func add(_ value: String) { values.append(value) }
 }
+
+@Suite("finding a gateway by ID, by group and name, or by name alone")
+struct GatewayLocatorTests {
+    @Test("a full ID, -g with a name, and a unique bare name all find the gateway")
+    func finds() async throws {
+        let fixture = try await AzureFixture.start { $0.pageSize = 1 }
+        defer { Task { await fixture.stop() } }
+        try await fixture.seedPortalGateway("mygw", group: "rg-one")
+        try await fixture.seedPortalGateway("other", group: "rg-two")
+        let locator = GatewayLocator(arm: try fixture.client(), subscription: fixture.subscription)
+        let byID = try await locator.locate(fixture.gatewayID("mygw", group: "rg-one"), resourceGroup: nil, operation: ARMOperation())
+        let byGroup = try await locator.locate("mygw", resourceGroup: "RG-ONE", operation: ARMOperation())
+        let byName = try await locator.locate("MYGW", resourceGroup: nil, operation: ARMOperation())
+        #expect(byID.id == byGroup.id && byGroup.id == byName.id)
+        #expect(byName.id.resourceGroup.lowercased() == "rg-one")
+    }
+
+    @Test("a bare name in two resource groups lists both; a typo says how to list gateways")
+    func ambiguousAndMissing() async throws {
+        let fixture = try await AzureFixture.start()
+        defer { Task { await fixture.stop() } }
+        try await fixture.seedPortalGateway("mygw", group: "rg-one")
+        try await fixture.seedPortalGateway("mygw", group: "rg-two")
+        let locator = GatewayLocator(arm: try fixture.client(), subscription: fixture.subscription)
+        do {
+            _ = try await locator.locate("mygw", resourceGroup: nil, operation: ARMOperation())
+            Issue.record("an ambiguous name must fail")
+        } catch {
+            #expect("\(error)".contains("mygw (resource group rg-one), mygw (resource group rg-two)"))
+        }
+        await #expect(throws: GatewayLocatorError.notFound(name: "mygq", subscription: fixture.subscription)) {
+            _ = try await locator.locate("mygq", resourceGroup: nil, operation: ARMOperation())
+        }
+        await #expect(throws: GatewayLocatorError.invalidName("my gw")) {
+            _ = try await locator.locate("my gw", resourceGroup: nil, operation: ARMOperation())
+        }
+        do {
+            _ = try await locator.locate("mygq", resourceGroup: "rg-one", operation: ARMOperation())
+            Issue.record("a missing gateway must fail")
+        } catch {
+            #expect("\(error)".hasPrefix("(ResourceNotFound) The Resource 'Microsoft.Network/applicationGateways/mygq' under resource group 'rg-one' was not found."))
+        }
+    }
+}
