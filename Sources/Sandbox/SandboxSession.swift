@@ -4,41 +4,81 @@ import Foundation
 /// reach it (kubeconfig with a fresh token, mode 0600). Nothing secret is printed.
 public final class SandboxSession: Sendable {
     public let kubernetes: KubernetesEndpoint
+    public let azure: AzureEndpoint
     public let stateDirectory: String
+    public let tenantID: String
     public let kubeconfigPath: String
     public let caPath: String
 
-    private init(kubernetes: KubernetesEndpoint, stateDirectory: String, kubeconfigPath: String, caPath: String) {
+    /// The seeded gateway's resource group and name.
+    public static let resourceGroup = "agw-sandbox-rg"
+    public static let gatewayName = "mygw"
+    static let workloadClientID = "0d6f2b8e-4c1a-4e7b-9f3d-6a8c2e5b1f07"
+
+    private init(
+        kubernetes: KubernetesEndpoint, azure: AzureEndpoint, tenantID: String, stateDirectory: String, kubeconfigPath: String,
+        caPath: String
+    ) {
         self.kubernetes = kubernetes
+        self.azure = azure
+        self.tenantID = tenantID
         self.stateDirectory = stateDirectory
         self.kubeconfigPath = kubeconfigPath
         self.caPath = caPath
     }
 
     /// Starts the local servers, seeds them and writes the client files into `stateDirectory`.
-    public static func start(stateDirectory: String, kubernetesPort: Int = 0, loadBalancerDelay: Duration = .seconds(2)) async throws
+    public static func start(
+        stateDirectory: String, kubernetesPort: Int = 0, loadBalancerDelay: Duration = .seconds(2),
+        operationDuration: Duration = .seconds(4)
+    ) async throws
         -> SandboxSession
     {
         try FileManager.default.createDirectory(
             atPath: stateDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         let token = "sandbox-" + (0..<4).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max)) }.joined()
+        let ca = try CertificateAuthority()
         let kubernetes = try await KubernetesEndpoint.start(
             options: .init(tokens: [token: "sandbox-admin"], loadBalancer: LoadBalancerOptions(delay: loadBalancerDelay)),
-            port: kubernetesPort)
+            ca: ca, port: kubernetesPort)
         try await seed(kubernetes.api)
+
+        // Azure: a workload identity whose federated token sits in a 0600 file, so nothing secret is printed.
+        let federatedToken = "sandbox-federated-" + (0..<4).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max)) }.joined()
+        var azureOptions = LocalAzure.Options()
+        azureOptions.federatedCredentials = [workloadClientID: federatedToken]
+        azureOptions.operationDuration = operationDuration
+        let azure = try await AzureEndpoint.start(options: azureOptions, ca: ca)
+        let api = kubernetes.api
+        await azure.azure.setProber { address, port, host, path in
+            await api.probe(address: address, port: port, host: host, path: path)
+        }
+        let subscription = await azure.azure.subscriptionIDs.first ?? ""
+        try await azure.azure.seed(SeedGateways.portalStyle(subscription: subscription, resourceGroup: resourceGroup, name: gatewayName))
+        try await azure.writeAzureConfig(to: stateDirectory + "/azure")
+        try write(federatedToken, to: stateDirectory + "/federated-token")
         let kubeconfigPath = stateDirectory + "/kubeconfig"
         try write(kubernetes.kubeconfig(name: "agw-sandbox", credential: .token(token)), to: kubeconfigPath)
         let caPath = stateDirectory + "/ca.crt"
         try write(kubernetes.ca.certificatePEM, to: caPath)
-        return SandboxSession(kubernetes: kubernetes, stateDirectory: stateDirectory, kubeconfigPath: kubeconfigPath, caPath: caPath)
+        return SandboxSession(
+            kubernetes: kubernetes, azure: azure, tenantID: await azure.azure.tenantID, stateDirectory: stateDirectory,
+            kubeconfigPath: kubeconfigPath, caPath: caPath)
     }
 
-    public func stop() async { await kubernetes.stop() }
+    public func stop() async {
+        await kubernetes.stop()
+        await azure.stop()
+    }
 
     /// The environment a client command runs with.
     public var environment: [String: String] {
-        ["KUBECONFIG": kubeconfigPath]
+        [
+            "KUBECONFIG": kubeconfigPath, "AZURE_CONFIG_DIR": stateDirectory + "/azure", "REQUESTS_CA_BUNDLE": caPath,
+            "AZURE_TENANT_ID": tenantID, "AZURE_CLIENT_ID": Self.workloadClientID,
+            "AZURE_FEDERATED_TOKEN_FILE": stateDirectory + "/federated-token", "AZURE_AUTHORITY_HOST": azure.url,
+        ]
     }
 
     /// `export` lines for a shell.

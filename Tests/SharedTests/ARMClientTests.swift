@@ -306,7 +306,10 @@ struct GatewayLocatorTests {
             _ = try await locator.locate("mygq", resourceGroup: "rg-one", operation: ARMOperation())
             Issue.record("a missing gateway must fail")
         } catch {
-            #expect("\(error)".hasPrefix("(ResourceNotFound) The Resource 'Microsoft.Network/applicationGateways/mygq' under resource group 'rg-one' was not found."))
+            #expect(
+                "\(error)".hasPrefix(
+                    "(ResourceNotFound) The Resource 'Microsoft.Network/applicationGateways/mygq' under resource group 'rg-one' was not found."
+                ))
         }
     }
 }

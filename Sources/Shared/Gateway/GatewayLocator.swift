@@ -62,14 +62,16 @@ public enum GatewayLocatorError: Error, Equatable, CustomStringConvertible, Send
     public var description: String {
         switch self {
         case .notFound(let name, let subscription):
-            return "no Application Gateway named '\(name)' in subscription \(subscription); list them with 'az network application-gateway list -o table', or pass --subscription or the full resource ID"
+            return
+                "no Application Gateway named '\(name)' in subscription \(subscription); list them with 'az network application-gateway list -o table', or pass --subscription or the full resource ID"
         case .ambiguous(let name, let candidates):
             let groups = candidates.map { "\($0.name) (resource group \($0.resourceGroup))" }.joined(separator: ", ")
             return "more than one Application Gateway is named '\(name)': \(groups); pass -g/--resource-group or the full resource ID"
         case .notAGateway(let id):
             return "\(id) is not an Application Gateway ID (expected …/providers/Microsoft.Network/applicationGateways/{name})"
         case .invalidName(let name):
-            return "'\(name)' is not a valid Application Gateway name (1-80 letters, digits, '.', '-' or '_', starting with a letter or digit)"
+            return
+                "'\(name)' is not a valid Application Gateway name (1-80 letters, digits, '.', '-' or '_', starting with a letter or digit)"
         }
     }
 }
