@@ -215,6 +215,8 @@ struct ARMClientTests {
             document.upsert(.httpListeners, copiedListener)
             document.upsert(.requestRoutingRules, copy)
         case "long name": document.upsert(.backendAddressPools, ["name": .string(String(repeating: "p", count: 81)), "properties": [:]])
+        case "too many pools":
+            for index in 0..<100 { document.upsert(.backendAddressPools, ["name": .string("pool\(index)"), "properties": [:]]) }
         default:
             var copy = listener
             copy["name"] = "sameAsDefault"
@@ -310,6 +312,86 @@ struct GatewayLocatorTests {
                 "\(error)".hasPrefix(
                     "(ResourceNotFound) The Resource 'Microsoft.Network/applicationGateways/mygq' under resource group 'rg-one' was not found."
                 ))
+        }
+    }
+}
+
+@Suite("backend health through the Location long-running operation")
+struct BackendHealthTests {
+    /// A gateway whose default pool holds `address`, with the settings' custom probe asking for `path`.
+    func gateway(_ fixture: AzureFixture, address: String, path: String) async throws -> GatewayDocument {
+        let client = try fixture.client()
+        var document = try GatewayDocument(try #require(try await client.get(fixture.gatewayID(), operation: ARMOperation()).body))
+        document.upsert(.probes, ["name": "probe", "properties": ["protocol": "Http", "host": "web.internal", "path": .string(path), "interval": 30,
+                                                                "timeout": 30, "unhealthyThreshold": 3, "match": ["statusCodes": ["200-399"]]]])
+        var settings = try #require(document.item(.backendHttpSettingsCollection, named: "defaultHttpSetting"))
+        settings["properties"]?["probe"] = ["id": .string(document.subresourceID(.probes, "probe"))]
+        document.upsert(.backendHttpSettingsCollection, settings)
+        document.upsert(.backendAddressPools, ["name": "defaultBackendPool", "properties": ["backendAddresses": [["ipAddress": .string(address)]]]])
+        let operation = ARMOperation()
+        let initial = try await client.put(fixture.gatewayID(), body: document.json, ifMatch: nil, operation: operation)
+        let final = try await client.waitForCompletion(method: "PUT", path: fixture.gatewayID(), initial: initial, operation: operation,
+                                                       timeout: .seconds(30)) { _ in }
+        return try GatewayDocument(try #require(final.body))
+    }
+
+    @Test("backendhealth answers 202 with Location, then the official example's shape with the prober's verdict")
+    func backendHealth() async throws {
+        let fixture = try await AzureFixture.start()
+        defer { Task { await fixture.stop() } }
+        try await fixture.seedPortalGateway()
+        await fixture.endpoint.azure.setProber { address, _, host, path in
+            address == "10.224.0.5" && path == "/healthz" && host == "web.internal"
+                ? ProbeResult(health: "Up", log: "Success. Received 200 status code")
+                : ProbeResult(health: "Down", log: "Status code of the backend's HTTP response did not match the probe setting.")
+        }
+        _ = try await gateway(fixture, address: "10.224.0.5", path: "/healthz")
+        let client = try fixture.client()
+        let operation = ARMOperation()
+        let started = try await client.post(fixture.gatewayID() + "/backendhealth", body: nil, operation: operation)
+        #expect(started.status == 202)
+        #expect(started.headers["Location"] != nil)
+        let result = try await client.waitForCompletion(method: "POST", path: fixture.gatewayID() + "/backendhealth", initial: started,
+                                                        operation: operation, timeout: .seconds(30)) { _ in }
+        let server = result.body?["backendAddressPools"]?.arrayValue?.first?["backendHttpSettingsCollection"]?.arrayValue?.first?["servers"]?.arrayValue?.first
+        #expect(server?["address"]?.stringValue == "10.224.0.5")
+        #expect(server?["health"]?.stringValue == "Up")
+
+        // Every key the local answer uses appears in the official example, or (healthProbeLog) in the 2026-03-01
+        // schema's ApplicationGatewayBackendHealthServer, which the example leaves out.
+        let example = try JSON.parse(try Data(contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/arm/ApplicationGatewayBackendHealthGet", withExtension: "json"))))
+        let official = try #require(example.value(at: "responses", "200", "body"))
+        let allowed = Self.keyPaths(official).union(["/backendAddressPools[]/backendHttpSettingsCollection[]/servers[]/healthProbeLog"])
+        #expect(Self.keyPaths(try #require(result.body)).isSubset(of: allowed))
+
+        let onDemand = try await client.post(fixture.gatewayID() + "/getBackendHealthOnDemand", body: [
+            "protocol": "Http", "path": "/", "timeout": 30, "host": "web.internal",
+            "backendAddressPool": ["id": .string(fixture.gatewayID() + "/backendAddressPools/defaultBackendPool")],
+            "backendHttpSettings": ["id": .string(fixture.gatewayID() + "/backendHttpSettingsCollection/defaultHttpSetting")],
+        ], operation: operation)
+        let answer = try await client.waitForCompletion(method: "POST", path: fixture.gatewayID() + "/getBackendHealthOnDemand", initial: onDemand,
+                                                        operation: operation, timeout: .seconds(30)) { _ in }
+        #expect(answer.body?.value(at: "backendHealthHttpSettings")?["servers"]?.arrayValue?.first?["health"]?.stringValue == "Down",
+                "the on-demand probe used its own path")
+    }
+
+    @Test("the pinned api-version is the one of the official spec the fixtures come from")
+    func apiVersionMatchesSpec() throws {
+        let example = try JSON.parse(try Data(contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/arm/ApplicationGatewayCreate", withExtension: "json"))))
+        #expect(example.value(at: "parameters", "api-version")?.stringValue == ARMClient.defaultAPIVersion)
+    }
+
+    /// Object key paths with array indices dropped.
+    static func keyPaths(_ json: JSON, prefix: String = "") -> Set<String> {
+        switch json {
+        case .object(let object):
+            return object.reduce(into: Set<String>()) { paths, member in
+                let path = prefix + "/" + member.key
+                paths.insert(path)
+                paths.formUnion(keyPaths(member.value, prefix: path))
+            }
+        case .array(let items): return items.reduce(into: Set<String>()) { $0.formUnion(keyPaths($1, prefix: prefix + "[]")) }
+        default: return []
         }
     }
 }
