@@ -7,12 +7,13 @@ import Sandbox
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agw-sandbox",
-        abstract: "Run a local AKS-like cluster (and, later, Azure) for kubectl-agw, on 127.0.0.1 only.",
+        abstract: "Run a local AKS-like cluster and a local Azure for kubectl-agw, on 127.0.0.1 only.",
         discussion: """
             The sandbox serves a Kubernetes API over HTTPS with its own CA and plays the Azure cloud controller: \
             a LoadBalancer Service gets a public IP, or a private one once it carries \
             service.beta.kubernetes.io/azure-load-balancer-internal: "true". It is seeded with a 'frontend' \
-            Service and its pods.
+            Service and its pods. Next to it runs a local Azure (Entra ID token endpoint, managed identity, \
+            ARM for Application Gateways) seeded with a Standard_v2 gateway 'mygw' in 'agw-sandbox-rg'.
 
             Examples:
               agw-sandbox run -- kubectl get svc
@@ -85,11 +86,12 @@ extension SandboxCommand {
         static let configuration = CommandConfiguration(
             abstract: "Start the sandbox and keep it running until interrupted.",
             discussion: """
-                Prints 'export' lines for your shell on stdout; everything else goes to stderr.
+                Prints 'export' lines for your shell on stdout (and writes them to <state-dir>/env); everything \
+                else goes to stderr. Credentials stay in 0600 files in the state folder.
 
                 Examples:
                   agw-sandbox up --state-dir ~/.agw-sandbox
-                  eval "$(agw-sandbox up --state-dir /tmp/agw & sleep 3; cat /tmp/agw/env)"
+                  source ~/.agw-sandbox/env      # in another shell, then: kubectl get svc
                 """)
 
         @OptionGroup var options: SandboxOptions

@@ -322,16 +322,26 @@ struct BackendHealthTests {
     func gateway(_ fixture: AzureFixture, address: String, path: String) async throws -> GatewayDocument {
         let client = try fixture.client()
         var document = try GatewayDocument(try #require(try await client.get(fixture.gatewayID(), operation: ARMOperation()).body))
-        document.upsert(.probes, ["name": "probe", "properties": ["protocol": "Http", "host": "web.internal", "path": .string(path), "interval": 30,
-                                                                "timeout": 30, "unhealthyThreshold": 3, "match": ["statusCodes": ["200-399"]]]])
+        document.upsert(
+            .probes,
+            [
+                "name": "probe",
+                "properties": [
+                    "protocol": "Http", "host": "web.internal", "path": .string(path), "interval": 30,
+                    "timeout": 30, "unhealthyThreshold": 3, "match": ["statusCodes": ["200-399"]],
+                ],
+            ])
         var settings = try #require(document.item(.backendHttpSettingsCollection, named: "defaultHttpSetting"))
         settings["properties"]?["probe"] = ["id": .string(document.subresourceID(.probes, "probe"))]
         document.upsert(.backendHttpSettingsCollection, settings)
-        document.upsert(.backendAddressPools, ["name": "defaultBackendPool", "properties": ["backendAddresses": [["ipAddress": .string(address)]]]])
+        document.upsert(
+            .backendAddressPools, ["name": "defaultBackendPool", "properties": ["backendAddresses": [["ipAddress": .string(address)]]]])
         let operation = ARMOperation()
         let initial = try await client.put(fixture.gatewayID(), body: document.json, ifMatch: nil, operation: operation)
-        let final = try await client.waitForCompletion(method: "PUT", path: fixture.gatewayID(), initial: initial, operation: operation,
-                                                       timeout: .seconds(30)) { _ in }
+        let final = try await client.waitForCompletion(
+            method: "PUT", path: fixture.gatewayID(), initial: initial, operation: operation,
+            timeout: .seconds(30)
+        ) { _ in }
         return try GatewayDocument(try #require(final.body))
     }
 
@@ -351,33 +361,46 @@ struct BackendHealthTests {
         let started = try await client.post(fixture.gatewayID() + "/backendhealth", body: nil, operation: operation)
         #expect(started.status == 202)
         #expect(started.headers["Location"] != nil)
-        let result = try await client.waitForCompletion(method: "POST", path: fixture.gatewayID() + "/backendhealth", initial: started,
-                                                        operation: operation, timeout: .seconds(30)) { _ in }
-        let server = result.body?["backendAddressPools"]?.arrayValue?.first?["backendHttpSettingsCollection"]?.arrayValue?.first?["servers"]?.arrayValue?.first
+        let result = try await client.waitForCompletion(
+            method: "POST", path: fixture.gatewayID() + "/backendhealth", initial: started,
+            operation: operation, timeout: .seconds(30)
+        ) { _ in }
+        let server = result.body?["backendAddressPools"]?.arrayValue?.first?["backendHttpSettingsCollection"]?.arrayValue?.first?[
+            "servers"]?.arrayValue?.first
         #expect(server?["address"]?.stringValue == "10.224.0.5")
         #expect(server?["health"]?.stringValue == "Up")
 
         // Every key the local answer uses appears in the official example, or (healthProbeLog) in the 2026-03-01
         // schema's ApplicationGatewayBackendHealthServer, which the example leaves out.
-        let example = try JSON.parse(try Data(contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/arm/ApplicationGatewayBackendHealthGet", withExtension: "json"))))
+        let example = try JSON.parse(
+            try Data(
+                contentsOf: try #require(
+                    Bundle.module.url(forResource: "Fixtures/arm/ApplicationGatewayBackendHealthGet", withExtension: "json"))))
         let official = try #require(example.value(at: "responses", "200", "body"))
         let allowed = Self.keyPaths(official).union(["/backendAddressPools[]/backendHttpSettingsCollection[]/servers[]/healthProbeLog"])
         #expect(Self.keyPaths(try #require(result.body)).isSubset(of: allowed))
 
-        let onDemand = try await client.post(fixture.gatewayID() + "/getBackendHealthOnDemand", body: [
-            "protocol": "Http", "path": "/", "timeout": 30, "host": "web.internal",
-            "backendAddressPool": ["id": .string(fixture.gatewayID() + "/backendAddressPools/defaultBackendPool")],
-            "backendHttpSettings": ["id": .string(fixture.gatewayID() + "/backendHttpSettingsCollection/defaultHttpSetting")],
-        ], operation: operation)
-        let answer = try await client.waitForCompletion(method: "POST", path: fixture.gatewayID() + "/getBackendHealthOnDemand", initial: onDemand,
-                                                        operation: operation, timeout: .seconds(30)) { _ in }
-        #expect(answer.body?.value(at: "backendHealthHttpSettings")?["servers"]?.arrayValue?.first?["health"]?.stringValue == "Down",
-                "the on-demand probe used its own path")
+        let onDemand = try await client.post(
+            fixture.gatewayID() + "/getBackendHealthOnDemand",
+            body: [
+                "protocol": "Http", "path": "/", "timeout": 30, "host": "web.internal",
+                "backendAddressPool": ["id": .string(fixture.gatewayID() + "/backendAddressPools/defaultBackendPool")],
+                "backendHttpSettings": ["id": .string(fixture.gatewayID() + "/backendHttpSettingsCollection/defaultHttpSetting")],
+            ], operation: operation)
+        let answer = try await client.waitForCompletion(
+            method: "POST", path: fixture.gatewayID() + "/getBackendHealthOnDemand", initial: onDemand,
+            operation: operation, timeout: .seconds(30)
+        ) { _ in }
+        #expect(
+            answer.body?.value(at: "backendHealthHttpSettings")?["servers"]?.arrayValue?.first?["health"]?.stringValue == "Down",
+            "the on-demand probe used its own path")
     }
 
     @Test("the pinned api-version is the one of the official spec the fixtures come from")
     func apiVersionMatchesSpec() throws {
-        let example = try JSON.parse(try Data(contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/arm/ApplicationGatewayCreate", withExtension: "json"))))
+        let example = try JSON.parse(
+            try Data(
+                contentsOf: try #require(Bundle.module.url(forResource: "Fixtures/arm/ApplicationGatewayCreate", withExtension: "json"))))
         #expect(example.value(at: "parameters", "api-version")?.stringValue == ARMClient.defaultAPIVersion)
     }
 

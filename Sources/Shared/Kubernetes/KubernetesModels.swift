@@ -21,6 +21,12 @@ public struct Service: Sendable, Equatable {
     }
     public var externalTrafficPolicy: String? { object.value(at: "spec", "externalTrafficPolicy")?.stringValue }
 
+    /// `spec.selector` as a label selector (`app=web,tier=front`) for listing the Service's pods; nil without one.
+    public var labelSelector: String? {
+        let pairs = selector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return pairs.isEmpty ? nil : pairs.joined(separator: ",")
+    }
+
     public var ports: [ServicePort] {
         object.value(at: "spec", "ports")?.arrayValue?.map(ServicePort.init) ?? []
     }
