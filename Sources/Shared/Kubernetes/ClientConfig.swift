@@ -347,7 +347,7 @@ public struct ClientConfigResolver: Sendable {
     }
 
     /// Go's `time.ParseDuration` for non-negative values: a sequence of number+unit (ns, us, µs, ms, s, m, h).
-    static func parseGoDuration(_ text: String) -> Duration? {
+    public static func parseGoDuration(_ text: String) -> Duration? {
         let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
         var rest = Substring(text)
         var total = 0.0

@@ -10,6 +10,15 @@ public enum ErrorText {
         case let error as KubeconfigError: text = error.description
         case let error as ExecPluginError: text = error.description
         case let error as HTTPTransportError: text = error.description
+        case let error as ARMError: text = error.description
+        case let error as CredentialError: text = error.description
+        case let error as AzureConfigError: text = error.description
+        case let error as PlanError: text = error.description
+        case let error as ServicePlanError: text = error.description
+        case let error as ExposeError: text = error.description
+        case let error as GatewayLocatorError: text = error.description
+        case let error as GatewayDocumentError: text = error.description
+        case let error as ResourceIDError: text = error.description
         default: text = fallback
         }
         let prefixes = [
