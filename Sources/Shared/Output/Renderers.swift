@@ -50,10 +50,15 @@ public enum Render {
             var headers = ["NAMESPACE", "SERVICE", "IP", "GATEWAY", "LISTENER", "HEALTH", "CHANGED"]
             if format == .wide { headers += ["POOL", "RULE", "PRIORITY", "PROBE"] }
             let rows = result.items.map { item -> [String] in
-                var row = [item.namespace, item.service, item.ip, (try? ResourceID(parsing: item.gateway).name) ?? item.gateway,
-                           listener(item.route), item.health, item.changed ? "yes" : "unchanged"]
+                var row = [
+                    item.namespace, item.service, item.ip, (try? ResourceID(parsing: item.gateway).name) ?? item.gateway,
+                    listener(item.route), item.health, item.changed ? "yes" : "unchanged",
+                ]
                 if format == .wide {
-                    row += [item.route.pool, item.route.rule ?? "<none>", item.route.priority.map(String.init) ?? "<none>", item.route.probe ?? "<none>"]
+                    row += [
+                        item.route.pool, item.route.rule ?? "<none>", item.route.priority.map(String.init) ?? "<none>",
+                        item.route.probe ?? "<none>",
+                    ]
                 }
                 return row
             }
@@ -105,7 +110,8 @@ public enum Render {
             }
             for route in preview.routes {
                 let rule = route.rule.map { "rule \($0)" + (route.priority.map { " (priority \($0))" } ?? "") } ?? "pool \(route.pool)"
-                lines.append("Route: \(listener(route)) -> \(rule) -> pool \(route.pool) -> \(route.namespace)/\(route.service):\(route.port)")
+                lines.append(
+                    "Route: \(listener(route)) -> \(rule) -> pool \(route.pool) -> \(route.namespace)/\(route.service):\(route.port)")
             }
             lines.append("Dry run: nothing was written.")
             return lines.joined(separator: "\n")

@@ -49,7 +49,8 @@ public struct ExposeExecutor: Sendable {
         public var gatewayAfter: GatewayDocument
 
         public static func == (lhs: Preview, rhs: Preview) -> Bool {
-            lhs.servicePatches.map(\.service) == rhs.servicePatches.map(\.service) && lhs.servicePatches.map(\.patch) == rhs.servicePatches.map(\.patch)
+            lhs.servicePatches.map(\.service) == rhs.servicePatches.map(\.service)
+                && lhs.servicePatches.map(\.patch) == rhs.servicePatches.map(\.patch)
                 && lhs.gatewayChanges == rhs.gatewayChanges && lhs.routes == rhs.routes
         }
     }
@@ -95,8 +96,10 @@ public struct ExposeExecutor: Sendable {
         var record = JSONObject()
         record["port"] = .int(route.port)
         record["pool"] = .string(route.pool)
-        for (key, value) in [("settings", route.settings), ("probe", route.probe), ("listener", route.listener), ("rule", route.rule),
-                             ("pathMap", route.pathMap), ("pathRule", route.pathRule)] {
+        for (key, value) in [
+            ("settings", route.settings), ("probe", route.probe), ("listener", route.listener), ("rule", route.rule),
+            ("pathMap", route.pathMap), ("pathRule", route.pathRule),
+        ] {
             if let value { record[key] = .string(value) }
         }
         record["frontendPort"] = .string(route.frontendPortName)
@@ -118,24 +121,31 @@ public struct ExposeExecutor: Sendable {
         let snapshot = try await read(options, operation: operation)
         let planner = GatewayPlanner(naming: naming)
         let currentPrivate = snapshot.services.map { service in
-            service.annotations[ServiceAnnotations.internalLoadBalancer] == "true" ? service.ingressIPs.first(where: PrivateAddress.isPrivate) : nil
+            service.annotations[ServiceAnnotations.internalLoadBalancer] == "true"
+                ? service.ingressIPs.first(where: PrivateAddress.isPrivate) : nil
         }
         let gatewayPlan = try planner.plan(
-            snapshot.gateway, targets: targets(snapshot, options, addresses: currentPrivate.map { $0 ?? Self.placeholder }), settings: options.settings)
+            snapshot.gateway, targets: targets(snapshot, options, addresses: currentPrivate.map { $0 ?? Self.placeholder }),
+            settings: options.settings)
         var servicePlans: [ServicePlan] = []
         var records: [JSON] = []
         for (index, service) in snapshot.services.enumerated() {
             let record = Self.routeRecord(gatewayPlan.routes[index], previous: service.annotations[ServiceAnnotations.route])
             records.append(record)
             var confirmed = options.yes
-            let publicIPs = service.annotations[ServiceAnnotations.internalLoadBalancer] == "true"
+            let publicIPs =
+                service.annotations[ServiceAnnotations.internalLoadBalancer] == "true"
                 ? [] : service.ingressIPs.filter { !PrivateAddress.isPrivate($0) }
             if !confirmed && !publicIPs.isEmpty && !options.dryRun {
-                confirmed = await confirm("Service \(service.namespace)/\(service.name) has the public IP \(publicIPs.joined(separator: ", ")); making it internal deletes that IP. Continue? [y/N] ")
+                confirmed = await confirm(
+                    "Service \(service.namespace)/\(service.name) has the public IP \(publicIPs.joined(separator: ", ")); making it internal deletes that IP. Continue? [y/N] "
+                )
             }
-            servicePlans.append(try ServicePlanner.plan(
-                service, port: snapshot.ports[index], subnet: options.subnet, ip: options.ip, gatewayID: snapshot.gateway.id.description,
-                route: record, confirmed: confirmed || options.dryRun))
+            servicePlans.append(
+                try ServicePlanner.plan(
+                    service, port: snapshot.ports[index], subnet: options.subnet, ip: options.ip,
+                    gatewayID: snapshot.gateway.id.description,
+                    route: record, confirmed: confirmed || options.dryRun))
         }
         return (snapshot, servicePlans, gatewayPlan, records)
     }
@@ -145,7 +155,8 @@ public struct ExposeExecutor: Sendable {
         let (snapshot, servicePlans, gatewayPlan, _) = try await prepare(options, operation: ARMOperation())
         return Preview(
             servicePatches: servicePlans.compactMap { plan in plan.patch.map { ("\(plan.namespace)/\(plan.name)", $0) } },
-            gatewayChanges: gatewayPlan.changes, routes: gatewayPlan.routes, gatewayBefore: snapshot.gateway, gatewayAfter: gatewayPlan.document)
+            gatewayChanges: gatewayPlan.changes, routes: gatewayPlan.routes, gatewayBefore: snapshot.gateway,
+            gatewayAfter: gatewayPlan.document)
     }
 
     // MARK: Run
@@ -154,7 +165,9 @@ public struct ExposeExecutor: Sendable {
         let operation = ARMOperation()
         let (snapshot, servicePlans, _, records) = try await prepare(options, operation: operation)
         for plan in servicePlans where !plan.managedBy.isEmpty {
-            progress.warning("\(plan.namespace)/\(plan.name) is managed by \(plan.managedBy.joined(separator: " and ")); add the annotation \(ServiceAnnotations.internalLoadBalancer): \"true\" to its source too, or a later sync makes it public again")
+            progress.warning(
+                "\(plan.namespace)/\(plan.name) is managed by \(plan.managedBy.joined(separator: " and ")); add the annotation \(ServiceAnnotations.internalLoadBalancer): \"true\" to its source too, or a later sync makes it public again"
+            )
         }
 
         // 1. The Services: one merge patch each, then wait for their internal IPs.
@@ -168,13 +181,16 @@ public struct ExposeExecutor: Sendable {
                 let (port, record, gatewayID) = (plan.port, records[index], snapshot.gateway.id.description)
                 (_, changed) = try await ServicePatcher(api: kube).patch(namespace: plan.namespace, name: plan.name) { current in
                     // Re-checked against the Service as it is now: only what is still missing is sent.
-                    try ServicePlanner.plan(current, port: port, subnet: options.subnet, ip: options.ip, gatewayID: gatewayID, route: record,
-                                            confirmed: true).patch
+                    try ServicePlanner.plan(
+                        current, port: port, subnet: options.subnet, ip: options.ip, gatewayID: gatewayID, route: record,
+                        confirmed: true
+                    ).patch
                 }
             }
             serviceChanged.append(changed)
             let loadBalancerKeys = [ServiceAnnotations.internalLoadBalancer, ServiceAnnotations.internalSubnet, ServiceAnnotations.ipv4]
-            let touchesLoadBalancer = plan.patch?.value(at: "spec", "type") != nil
+            let touchesLoadBalancer =
+                plan.patch?.value(at: "spec", "type") != nil
                 || loadBalancerKeys.contains { plan.patch?.value(at: "metadata", "annotations", $0) != nil }
             if let ip = plan.currentPrivateIP, !touchesLoadBalancer {
                 addresses.append(ip)
@@ -189,10 +205,14 @@ public struct ExposeExecutor: Sendable {
         // 3. Health, as the gateway sees it.
         var items: [ExposeItem] = []
         for (index, route) in final.routes.enumerated() {
-            let (health, log) = options.noWait ? ("Unknown", "not checked: --no-wait") : await health(route, gateway: final.document, operation: operation)
-            items.append(ExposeItem(
-                namespace: route.namespace, service: route.service, ip: addresses[index], gateway: final.document.id.description, route: route,
-                changed: written || serviceChanged[index], health: health, healthLog: log, advice: HealthAdvice.explain(health: health, log: log ?? "")))
+            let (health, log) =
+                options.noWait ? ("Unknown", "not checked: --no-wait") : await health(route, gateway: final.document, operation: operation)
+            items.append(
+                ExposeItem(
+                    namespace: route.namespace, service: route.service, ip: addresses[index], gateway: final.document.id.description,
+                    route: route,
+                    changed: written || serviceChanged[index], health: health, healthLog: log,
+                    advice: HealthAdvice.explain(health: health, log: log ?? "")))
         }
         return ExposeResult(items: items, gatewayWritten: written, backupPath: backup)
     }
@@ -213,13 +233,18 @@ public struct ExposeExecutor: Sendable {
                 for event in events where (event.lastTimestamp ?? .distantPast) >= started.addingTimeInterval(-2) {
                     let key = "\(event.reason)|\(event.message)|\(event.count)"
                     guard seen.insert(key).inserted else { continue }
-                    if event.type == "Warning" { reporter.warning("\(event.reason): \(event.message)") } else { reporter.note("\(event.reason): \(event.message)") }
+                    if event.type == "Warning" {
+                        reporter.warning("\(event.reason): \(event.message)")
+                    } else {
+                        reporter.note("\(event.reason): \(event.message)")
+                    }
                 }
             }
         }
         defer { eventsTask.cancel() }
         do {
-            let service = try await ServiceWatcher(api: kube).wait(namespace: plan.namespace, name: plan.name, timeout: timeout) { service in
+            let service = try await ServiceWatcher(api: kube).wait(namespace: plan.namespace, name: plan.name, timeout: timeout) {
+                service in
                 service.ingressIPs.contains { PrivateAddress.isPrivate($0) && !publicBefore.contains($0) }
             }
             let ip = service.ingressIPs.first { PrivateAddress.isPrivate($0) && !publicBefore.contains($0) } ?? ""
@@ -229,13 +254,17 @@ public struct ExposeExecutor: Sendable {
             guard case .timedOut = error else { throw error }
             let service = try? await kube.getService(namespace: plan.namespace, name: plan.name)
             let events = (try? await kube.listEvents(namespace: plan.namespace, involvedObjectUID: service?.uid ?? "")) ?? []
-            if let failure = events.filter({ $0.reason == "SyncLoadBalancerFailed" }).max(by: { ($0.lastTimestamp ?? .distantPast) < ($1.lastTimestamp ?? .distantPast) }) {
+            if let failure = events.filter({ $0.reason == "SyncLoadBalancerFailed" }).max(by: {
+                ($0.lastTimestamp ?? .distantPast) < ($1.lastTimestamp ?? .distantPast)
+            }) {
                 throw ExposeError.loadBalancerFailed(service: "\(plan.namespace)/\(plan.name)", message: failure.message)
             }
             if let publicIP = service?.ingressIPs.first(where: { !PrivateAddress.isPrivate($0) }) {
                 throw ExposeError.publicIPOnly(service: "\(plan.namespace)/\(plan.name)", ip: publicIP)
             }
-            throw KubernetesError.timedOut("timed out waiting for an internal IP on services/\(plan.name) after \(timeout.components.seconds)s; see 'kubectl describe svc \(plan.name) -n \(plan.namespace)'")
+            throw KubernetesError.timedOut(
+                "timed out waiting for an internal IP on services/\(plan.name) after \(timeout.components.seconds)s; see 'kubectl describe svc \(plan.name) -n \(plan.namespace)'"
+            )
         }
     }
 
@@ -269,13 +298,19 @@ public struct ExposeExecutor: Sendable {
                 progress.phase("update accepted; not waiting for it (--no-wait)")
                 return (plan, true, backup)
             }
-            let done = try await arm.waitForCompletion(method: "PUT", path: id, initial: initial, operation: operation, timeout: options.timeout) {
+            let done = try await arm.waitForCompletion(
+                method: "PUT", path: id, initial: initial, operation: operation, timeout: options.timeout
+            ) {
                 [progress] state in progress.note("gateway update: \(state)")
             }
             let final = try GatewayDocument(done.body ?? .null)
-            try verify(before: current, after: final, planner: planner, targets: targets(snapshot, options, addresses: addresses), settings: options.settings)
+            try verify(
+                before: current, after: final, planner: planner, targets: targets(snapshot, options, addresses: addresses),
+                settings: options.settings)
             progress.phase("gateway \(final.name) updated")
-            return (try planner.plan(final, targets: targets(snapshot, options, addresses: addresses), settings: options.settings), true, backup)
+            return (
+                try planner.plan(final, targets: targets(snapshot, options, addresses: addresses), settings: options.settings), true, backup
+            )
         }
         throw ExposeError.conflictRetriesExhausted(gateway: snapshot.gateway.name)
     }
@@ -286,7 +321,9 @@ public struct ExposeExecutor: Sendable {
     }
 
     /// After the write: ours is as planned, and nothing foreign that was there before has gone.
-    func verify(before: GatewayDocument, after: GatewayDocument, planner: GatewayPlanner, targets: [ExposeTarget], settings: ExposeSettings) throws {
+    func verify(before: GatewayDocument, after: GatewayDocument, planner: GatewayPlanner, targets: [ExposeTarget], settings: ExposeSettings)
+        throws
+    {
         var missing: [String] = []
         for collection in GatewayDocument.Collection.allCases {
             for entry in before.items(collection) {
@@ -295,11 +332,15 @@ public struct ExposeExecutor: Sendable {
             }
         }
         if !missing.isEmpty {
-            throw ExposeError.verificationFailed("after the update the gateway no longer has \(missing.joined(separator: ", ")), which were there before; another writer replaced the gateway — check it now (a backup was saved before the update)")
+            throw ExposeError.verificationFailed(
+                "after the update the gateway no longer has \(missing.joined(separator: ", ")), which were there before; another writer replaced the gateway — check it now (a backup was saved before the update)"
+            )
         }
         let check = try planner.plan(after, targets: targets, settings: settings)
         if !check.isUnchanged {
-            throw ExposeError.verificationFailed("after the update the gateway differs from the plan (\(check.changes.map(\.description).joined(separator: ", "))); another writer changed it — run the command again")
+            throw ExposeError.verificationFailed(
+                "after the update the gateway differs from the plan (\(check.changes.map(\.description).joined(separator: ", "))); another writer changed it — run the command again"
+            )
         }
     }
 
@@ -318,7 +359,9 @@ public struct ExposeExecutor: Sendable {
         ]
         do {
             let started = try await arm.post(path, body: body, operation: operation)
-            let result = try await arm.waitForCompletion(method: "POST", path: path, initial: started, operation: operation, timeout: .seconds(300)) { _ in }
+            let result = try await arm.waitForCompletion(
+                method: "POST", path: path, initial: started, operation: operation, timeout: .seconds(300)
+            ) { _ in }
             let servers = result.body?.value(at: "backendHealthHttpSettings")?["servers"]?.arrayValue ?? []
             let server = servers.first { $0["address"]?.stringValue == route.address } ?? servers.first
             return (server?["health"]?.stringValue ?? "Unknown", server?["healthProbeLog"]?.stringValue)
@@ -336,18 +379,24 @@ public struct BackupStore: Sendable {
 
     /// `$XDG_STATE_HOME/kubectl-agw/backups`, else `~/.local/state/kubectl-agw/backups`.
     public init(environment: [String: String]) {
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+        let base =
+            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
         directory = base + "/kubectl-agw/backups"
     }
 
     public func save(_ gateway: GatewayDocument) throws -> String {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
         let path = "\(directory)/\(gateway.id.resourceGroup)-\(gateway.name)-\(formatter.string(from: Date())).json"
-        guard FileManager.default.createFile(atPath: path, contents: Data(gateway.json.prettyPrinted().utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(gateway.json.prettyPrinted().utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw ExposeError.verificationFailed("cannot write the gateway backup \(path); check that \(directory) is writable")
         }
         return path

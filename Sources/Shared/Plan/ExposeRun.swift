@@ -21,7 +21,8 @@ public struct ExposeOptions: Sendable, Equatable {
     public init(
         targets: [ServiceReference], namespace: String, gateway: String, resourceGroup: String? = nil, port: String? = nil,
         settings: ExposeSettings = ExposeSettings(), hostName: String? = nil, path: String? = nil, probePath: String? = nil,
-        subnet: String? = nil, ip: String? = nil, timeout: Duration = .seconds(600), dryRun: Bool = false, noWait: Bool = false, yes: Bool = false
+        subnet: String? = nil, ip: String? = nil, timeout: Duration = .seconds(600), dryRun: Bool = false, noWait: Bool = false,
+        yes: Bool = false
     ) {
         self.targets = targets
         self.namespace = namespace
@@ -47,23 +48,31 @@ public struct ExposeOptions: Sendable, Equatable {
         if Set(names).count != names.count { throw .usage("a Service is named twice: \(names.joined(separator: ", "))") }
         if targets.count > 1 {
             if let host = hostName, !host.contains("{service}") && path == nil {
-                throw .usage("--hostname '\(host)' would give every Service the same host; put {service} in it (e.g. '{service}.apps.example.com') or use --path '/{service}'")
+                throw .usage(
+                    "--hostname '\(host)' would give every Service the same host; put {service} in it (e.g. '{service}.apps.example.com') or use --path '/{service}'"
+                )
             }
             if let path, !path.contains("{service}") {
                 throw .usage("--path '\(path)' would send every Service the same path; put {service} in it, e.g. --path '/{service}'")
             }
             if hostName == nil && path == nil && settings.backendPool == nil {
-                throw .usage("\(names.count) Services on port \(settings.frontendPort) need their own routes: add --hostname '{service}.apps.example.com' or --path '/{service}'")
+                throw .usage(
+                    "\(names.count) Services on port \(settings.frontendPort) need their own routes: add --hostname '{service}.apps.example.com' or --path '/{service}'"
+                )
             }
             if ip != nil { throw .usage("--ip names one address and cannot be shared by \(names.count) Services; expose them one by one") }
         }
         if let path, !path.hasPrefix("/") { throw .usage("--path must start with '/', e.g. --path /web") }
         if let probePath, !probePath.hasPrefix("/") { throw .usage("--probe-path must start with '/', e.g. --probe-path /healthz") }
-        guard (1...65535).contains(settings.frontendPort) else { throw .usage("--frontend-port \(settings.frontendPort) is not a port (1-65535)") }
+        guard (1...65535).contains(settings.frontendPort) else {
+            throw .usage("--frontend-port \(settings.frontendPort) is not a port (1-65535)")
+        }
         if let priority = settings.priority, !(1...GatewayPlanner.highestPriority).contains(priority) {
             throw .usage(PlanError.priorityOutOfRange(priority).description)
         }
-        if let ip, !PrivateAddress.isPrivate(ip) { throw .usage("--ip \(ip) is not a private address (RFC 1918); an internal load balancer needs one") }
+        if let ip, !PrivateAddress.isPrivate(ip) {
+            throw .usage("--ip \(ip) is not a private address (RFC 1918); an internal load balancer needs one")
+        }
         if let host = hostName, host.contains(" ") || host.contains("/") { throw .usage("--hostname '\(host)' is not a host name") }
         guard timeout > .zero else { throw .usage("--timeout must be positive, e.g. 10m") }
     }
@@ -81,7 +90,8 @@ public enum ExposeError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .usage(let message): return message
         case .publicIPOnly(let service, let ip):
-            return "Service \(service) only got the public IP \(ip), never an internal one; check that the cluster's cloud provider honours service.beta.kubernetes.io/azure-load-balancer-internal (a public IP never goes into the gateway)"
+            return
+                "Service \(service) only got the public IP \(ip), never an internal one; check that the cluster's cloud provider honours service.beta.kubernetes.io/azure-load-balancer-internal (a public IP never goes into the gateway)"
         case .loadBalancerFailed(let service, let message):
             return "Azure could not create the internal load balancer for \(service): \(message)"
         case .conflictRetriesExhausted(let gateway):

@@ -7,18 +7,22 @@ public enum HealthAdvice {
         switch health {
         case "Up": return nil
         case "Unknown":
-            return "the gateway cannot run its probes: its subnet's NSG must allow inbound GatewayManager on TCP 65200-65535 and AzureLoadBalancer, and no route table may send 0.0.0.0/0 elsewhere"
+            return
+                "the gateway cannot run its probes: its subnet's NSG must allow inbound GatewayManager on TCP 65200-65535 and AzureLoadBalancer, and no route table may send 0.0.0.0/0 elsewhere"
         default:
             if lowered.contains("could not connect") || lowered.contains("connection") {
-                return "the gateway cannot reach the internal load balancer: check the AKS subnet's NSG, the Service's loadBalancerSourceRanges (they must include the gateway subnet), that both VNets are the same or peered, and the Service port"
+                return
+                    "the gateway cannot reach the internal load balancer: check the AKS subnet's NSG, the Service's loadBalancerSourceRanges (they must include the gateway subnet), that both VNets are the same or peered, and the Service port"
             }
             if lowered.contains("status code") || lowered.contains("did not match") {
-                return "the app answered the probe with a status outside 200-399: check --probe-path (the pods' readiness path) and --hostname"
+                return
+                    "the app answered the probe with a status outside 200-399: check --probe-path (the pods' readiness path) and --hostname"
             }
             if lowered.contains("timeout") || lowered.contains("time taken") {
                 return "the app answers the probe too slowly: check the pods' load, or the probe timeout"
             }
-            return health == "Partial" ? "some backends fail their probe; see the probe log" : "the backend fails its probe; see the probe log"
+            return health == "Partial"
+                ? "some backends fail their probe; see the probe log" : "the backend fails its probe; see the probe log"
         }
     }
 }

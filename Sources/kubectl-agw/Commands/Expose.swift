@@ -96,8 +96,10 @@ struct ExposeCommand: AsyncParsableCommand {
         let rest = try ClientConfigResolver(environment: environment).resolve(kube.overrides)
         let options = ExposeOptions(
             targets: references, namespace: rest.namespace, gateway: gateway, resourceGroup: resourceGroup, port: port,
-            settings: ExposeSettings(frontend: frontend, frontendPort: frontendPort, priority: priority, backendPool: backendPool, force: force),
-            hostName: hostname, path: path, probePath: probePath, subnet: subnet, ip: ip, timeout: timeoutValue, dryRun: dryRun, noWait: noWait, yes: yes)
+            settings: ExposeSettings(
+                frontend: frontend, frontendPort: frontendPort, priority: priority, backendPool: backendPool, force: force),
+            hostName: hostname, path: path, probePath: probePath, subnet: subnet, ip: ip, timeout: timeoutValue, dryRun: dryRun,
+            noWait: noWait, yes: yes)
         try options.validate()
         let azureEnvironment = try AzureEnvironment.resolve(azure.options, environment: environment)
         let executor = ExposeExecutor(

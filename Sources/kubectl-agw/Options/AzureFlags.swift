@@ -9,7 +9,8 @@ struct AzureFlags: ParsableArguments {
     @Option(help: "Azure cloud as az names it: AzureCloud, AzureChinaCloud, AzureUSGovernment or one registered with 'az cloud register'.")
     var cloud: String?
 
-    @Option(name: .customLong("api-version"), help: "ARM api-version for Application Gateway calls (default: \(ARMClient.defaultAPIVersion)).")
+    @Option(
+        name: .customLong("api-version"), help: "ARM api-version for Application Gateway calls (default: \(ARMClient.defaultAPIVersion)).")
     var apiVersion: String?
 
     var options: AzureOptions { AzureOptions(subscription: subscription, cloud: cloud, apiVersion: apiVersion) }
