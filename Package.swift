@@ -62,6 +62,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks (bench/): the tool against the manual flow on the sandbox.
+        .executableTarget(
+            name: "agw-bench",
+            dependencies: ["Sandbox", "Shared"]
+        ),
         // Helpers both test targets use: temporary folders and child processes that never block the pool.
         .target(
             name: "TestSupport",

@@ -121,3 +121,187 @@ struct ExposeTests {
         #expect(await world.gatewayWrites == 0)
     }
 }
+
+extension ExposeTests {
+    @Test("a concurrent change between our read and our write: 412, read again, and the other writer's change is kept")
+    func concurrentChangeKept() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        await world.session.azure.azure.changeGatewayBeforeNextPut { gateway in
+            var changed = gateway
+            var pools = changed.lookup("properties.backendAddressPools")?.array ?? []
+            pools.append(["name": "other-team-pool", "properties": ["backendAddresses": [["ipAddress": "10.50.0.9"]]]])
+            changed.set(["properties", "backendAddressPools"], .array(pools))
+            return changed
+        }
+        let result = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes", "-o", "json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let puts = await world.session.azure.azure.requests.filter { $0.method == "PUT" }
+        #expect(puts.map(\.status) == [412, 200], "the stale write was refused, the re-planned one accepted")
+        let gateway = try #require(await world.session.azure.azure.gateway(await world.gatewayID))
+        let names = (gateway.lookup("properties.backendAddressPools")?.array ?? []).compactMap { $0["name"]?.string }
+        #expect(names.contains("other-team-pool"))
+        #expect(try Self.items(result.stdout).first?["health"]?.string == "Up")
+    }
+
+    @Test("429 while another operation runs: wait, read again, write once it is free")
+    func busyGateway() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        await world.session.azure.azure.failNextPut(status: 429, code: "RetryableErrorDueToAnotherOperation", retryAfter: 1)
+        let result = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("RetryableErrorDueToAnotherOperation"))
+        #expect(await world.session.azure.azure.requests.filter { $0.method == "PUT" }.map(\.status) == [429, 200])
+    }
+
+    @Test("a gateway update that ends Failed is reported with its code")
+    func operationFails() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        await world.session.azure.azure.failNextOperation(
+            code: "ApplicationGatewaySubnetCannotBeUsedByOtherResources", message: "the subnet is shared")
+        let result = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes")
+        #expect(result.status == 1)
+        #expect(
+            result.stderr.contains(
+                "(ApplicationGatewaySubnetCannotBeUsedByOtherResources) the operation ended Failed: the subnet is shared"),
+            "\(result.stderr)")
+    }
+
+    @Test("SyncLoadBalancerFailed is shown and nothing goes into the gateway")
+    func loadBalancerFails() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        await world.session.kubernetes.api.cloud.failLoadBalancer(namespace: "default", name: "frontend", message: "Code=\"SubnetIsFull\"")
+        let result = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes", "--timeout", "3s")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("SyncLoadBalancerFailed"), "shown while waiting: \(result.stderr)")
+        #expect(result.stderr.contains("Azure could not create the internal load balancer for default/frontend"))
+        #expect(await world.gatewayWrites == 0)
+    }
+
+    @Test("a Service that only ever gets a public IP never goes into the gateway")
+    func publicOnly() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        await world.session.kubernetes.api.cloud.onlyPublic(namespace: "default", name: "frontend")
+        let result = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes", "--timeout", "3s")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("only got the public IP"), "\(result.stderr)")
+        #expect(await world.gatewayWrites == 0)
+    }
+
+    @Test("three Services with --path: one gateway update, three routes, all Up")
+    func threeServicesOnePut() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        for name in ["api", "admin"] {
+            try await world.session.kubernetes.api.create(
+                "pods", namespace: "default",
+                [
+                    "metadata": ["name": .string("\(name)-1"), "labels": ["app": .string(name)]],
+                    "spec": [
+                        "containers": [
+                            [
+                                "name": .string(name), "ports": [["name": "http", "containerPort": 8080]],
+                                "readinessProbe": ["httpGet": ["path": "/ready", "port": "http"]],
+                            ]
+                        ]
+                    ],
+                ])
+            try await world.session.kubernetes.api.create(
+                "services", namespace: "default",
+                [
+                    "metadata": ["name": .string(name)],
+                    "spec": [
+                        "type": "ClusterIP", "selector": ["app": .string(name)],
+                        "ports": [["name": "http", "port": 80, "targetPort": "http"]],
+                    ],
+                ])
+        }
+        let result = try await world.agw(
+            "expose", "frontend", "api", "admin", "--gateway", "mygw", "--path", "/{service}", "--frontend-port", "8080",
+            "--yes", "-o", "json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let items = try Self.items(result.stdout)
+        #expect(items.count == 3)
+        #expect(items.allSatisfy { $0["health"]?.string == "Up" }, "\(result.stdout)")
+        #expect(Set(items.compactMap { $0.lookup("listener.path")?.string }) == ["/frontend", "/api", "/admin"])
+        #expect(await world.gatewayWrites == 1)
+    }
+
+    @Test("several Services on one port without routes are refused before anything is written")
+    func severalWithoutRoutes() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        let result = try await world.agw("expose", "frontend", "api", "--gateway", "mygw", "--yes")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("--hostname '{service}"), "\(result.stderr)")
+        #expect(await world.serviceWrites == 0)
+    }
+
+    @Test("a port taken by a foreign route with real targets is refused with the ways out, before any write")
+    func portConflict() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        await world.session.azure.azure.updateGateway(await world.gatewayID) { gateway in
+            var changed = gateway
+            let pools = (changed.lookup("properties.backendAddressPools")?.array ?? []).map { pool -> Value in
+                var pool = pool
+                pool.set(["properties", "backendAddresses"], [["ipAddress": "10.50.0.20"]])
+                return pool
+            }
+            changed.set(["properties", "backendAddressPools"], .array(pools))
+            return changed
+        }
+        let result = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes")
+        #expect(result.status == 1)
+        #expect(
+            result.stderr.contains("port 80 on frontend appGwPublicFrontendIpIPv4 is already served by listener defaultListener"),
+            "\(result.stderr)")
+        #expect(await world.serviceWrites == 0)
+        #expect(await world.gatewayWrites == 0)
+    }
+}
+
+extension ExposeTests {
+    @Test("the official Create example gateway: expose adds its entries and sends every foreign value back identical")
+    func createExampleRoundTrip() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SharedTests/Fixtures/arm/ApplicationGatewayCreate.json")
+        let example = try Value.decode(try Data(contentsOf: fixture))
+        // The example's request is the v2 gateway a user asked for (its response body says Standard_Medium and drops
+        // the rule priorities); seed the request, with the id the response gives it.
+        var gateway = try #require(example.lookup("parameters.parameters"))
+        gateway["id"] = try #require(example.lookup("responses.200.body.id"))
+        gateway["name"] = try #require(example.lookup("responses.200.body.name"))
+        let subscription = "00000000-0000-0000-0000-000000000000"
+        await world.session.azure.azure.addSubscription(id: subscription, name: "example")
+        try await world.session.azure.azure.seed(gateway)
+        let id = try #require(gateway["id"]?.string)
+        // Exactly what a GET of the gateway serves.
+        let served = try #require(await world.session.azure.azure.gateway(id))
+        let result = try await world.agw(
+            "expose", "svc/frontend", "--gateway", id, "--subscription", subscription, "--hostname", "web.example.com",
+            "--yes", "-o", "json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let sent = try Value.decode(Data(try #require(await world.session.azure.azure.requests.first { $0.method == "PUT" }).body.utf8))
+        func withoutOwned(_ value: Value) -> Value {
+            var copy = value
+            for (key, member) in value["properties"]?.object ?? [:] {
+                guard case .array(let entries) = member else { continue }
+                let foreign = entries.filter { !($0["name"]?.string ?? "").hasPrefix("agw-") }
+                // A collection the tool created (e.g. probes on a gateway that had none) is no foreign value.
+                copy.set(["properties", key], foreign.isEmpty ? nil : .array(foreign))
+            }
+            return copy
+        }
+        #expect(withoutOwned(sent) == withoutOwned(served), "every value the tool does not own went back as it was read")
+        #expect(sent.lookup("properties.advancedRoutingMaps") != nil, "properties newer than our api-version survive")
+        #expect((sent.lookup("properties.httpListeners")?.array ?? []).contains { $0["name"]?.string?.hasPrefix("agw-") == true })
+        #expect(try Self.items(result.stdout).first?["changed"]?.bool == true)
+    }
+}

@@ -52,8 +52,34 @@ struct SecretHygieneTests {
         do { _ = try await client.get(fixture.gatewayID("absent"), operation: ARMOperation()) } catch { printed.append("\(error)") }
         printed += await fixture.endpoint.azure.requests.map { "\($0)" }
 
+        // The whole expose flow from the binary: workload identity, the cluster token, ARM tokens.
+        let state = try TemporaryDirectory()
+        let session = try await SandboxSession.start(
+            stateDirectory: state.path + "/sandbox", loadBalancerDelay: .milliseconds(100),
+            operationDuration: .milliseconds(100))
+        var sandboxEnvironment = session.environment
+        sandboxEnvironment["HOME"] = state.path
+        sandboxEnvironment["PATH"] = BuiltProducts.searchPath
+        for arguments in [
+            ["expose", "svc/frontend", "--gateway", "mygw", "--yes", "-o", "json"],
+            ["expose", "svc/frontend", "--gateway", "mygw", "--dry-run"],
+            ["expose", "svc/frontend", "--gateway", "nope", "--yes"],
+        ] {
+            let result = try await ChildProcess.run(
+                BuiltProducts.path("kubectl-agw"), arguments, environment: sandboxEnvironment, timeout: .seconds(60))
+            printed += [result.stdout, result.stderr]
+        }
+        secrets.append(try String(contentsOfFile: session.stateDirectory + "/federated-token", encoding: .utf8))
+        let kubeconfigText = try String(contentsOfFile: session.kubeconfigPath, encoding: .utf8)
+        if let tokenLine = kubeconfigText.split(separator: "\n").first(where: { $0.contains("token:") }) {
+            secrets.append(tokenLine.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")
+        }
+        secrets += await session.azure.azure.issuedTokens
+        await session.stop()
+        #expect(printed.contains { $0.contains("\"health\"") }, "the expose really ran")
+
         #expect(printed.joined().count > 200, "the checks above really produced output")
-        for secret in secrets {
+        for secret in secrets where secret.count >= 8 {
             for text in printed {
                 #expect(!text.contains(secret), "a secret leaked into: \(text.prefix(200))")
             }

@@ -73,6 +73,7 @@ public actor LocalAzure {
     private var pendingFailures: [(status: Int, code: String, retryAfter: Int?)] = []
     private var failNextOperation: (code: String, message: String)?
     private var concurrentChange: (@Sendable (Value) -> Value)?
+    private var nextPutFailure: (status: Int, code: String, retryAfter: Int?)?
     private var prober: BackendProber = { address, port, _, _ in
         ProbeResult(health: "Down", log: "Application Gateway could not connect to the backend \(address):\(port).")
     }
@@ -95,6 +96,7 @@ public actor LocalAzure {
     public func addFederatedCredential(clientID: String, token: String) { options.federatedCredentials[clientID] = token }
     public func setOperationDuration(_ duration: Duration) { options.operationDuration = duration }
     public func setPageSize(_ size: Int) { options.pageSize = size }
+    public func addSubscription(id: String, name: String) { options.subscriptions.append((id, name)) }
 
     /// The next `count` ARM requests answer `status` (429 with `Retry-After`, 500, 503, …).
     public func failNextRequests(_ count: Int, status: Int, retryAfter: Int? = nil) {
@@ -104,6 +106,18 @@ public actor LocalAzure {
 
     /// The next PUT's operation ends `Failed` with this error, and the gateway keeps its previous configuration.
     public func failNextOperation(code: String, message: String) { failNextOperation = (code, message) }
+
+    /// The next PUT answers this error once (429 `RetryableErrorDueToAnotherOperation` is what ARM sends while
+    /// another update of the gateway runs).
+    public func failNextPut(status: Int, code: String, retryAfter: Int? = nil) { nextPutFailure = (status, code, retryAfter) }
+
+    /// Changes a stored gateway directly, as another tool or the portal would (a new etag follows).
+    public func updateGateway(_ id: String, _ change: @Sendable (Value) -> Value) {
+        guard let current = gateways[id.lowercased()] else { return }
+        var changed = change(current)
+        changed["etag"] = .string(Self.newETag())
+        gateways[id.lowercased()] = changed
+    }
 
     /// Someone else changes the gateway just before the next PUT is processed (between the client's GET and PUT).
     public func changeGatewayBeforeNextPut(_ change: @escaping @Sendable (Value) -> Value) { concurrentChange = change }
@@ -133,6 +147,9 @@ public actor LocalAzure {
     }
 
     public func revokeAllTokens() { tokens.removeAll() }
+
+    /// Every token handed out so far and still known (tests search output for them).
+    public var issuedTokens: [String] { Array(tokens.keys) }
 
     // MARK: Entra ID and managed identity
 
@@ -394,6 +411,13 @@ public actor LocalAzure {
 
     private func put(_ request: SandboxRequest, id: String, name: String, apiVersion: String) throws(ARMFailure) -> SandboxResponse {
         let key = id.lowercased()
+        if let failure = nextPutFailure {
+            nextPutFailure = nil
+            throw ARMFailure(
+                status: failure.status, code: failure.code,
+                message: "Operation PutApplicationGatewayOperation on \(id) was refused by the sandbox (\(failure.code)).",
+                headers: failure.retryAfter.map { [("Retry-After", String($0))] } ?? [])
+        }
         if let change = concurrentChange, let current = gateways[key] {
             concurrentChange = nil
             var changed = change(current)
