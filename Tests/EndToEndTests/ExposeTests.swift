@@ -305,3 +305,82 @@ extension ExposeTests {
         #expect(try Self.items(result.stdout).first?["changed"]?.bool == true)
     }
 }
+
+extension ExposeTests {
+    @Test("a probe path the app does not serve is reported Down with the probe log and what to check")
+    func downWithAdvice() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        let result = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes", "--probe-path", "/does-not-exist")
+        #expect(result.status == 0, "the expose itself worked: \(result.stderr)")
+        #expect(result.stdout.contains("Down"))
+        #expect(result.stdout.contains("did not match the probe setting"))
+        #expect(result.stdout.contains("what to check:") && result.stdout.contains("--probe-path"))
+    }
+
+    @Test("re-running expose after the Service's IP changed repairs only the pool")
+    func repairsMovedIP() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        let first = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes", "-o", "json")
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try #require(try Self.items(first.stdout).first?["ip"]?.string)
+        // The internal load balancer is rebuilt and comes back with another address.
+        await world.session.kubernetes.api.cloud.reprovision(namespace: "default", name: "frontend")
+        await world.session.kubernetes.api.cloud.settle()
+        let moved = try #require(
+            try await world.session.kubernetes.api.get("services", namespace: "default", name: "frontend")
+                .lookup("status.loadBalancer.ingress")?.array?.first?["ip"]?.string)
+        #expect(moved != before)
+        let second = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "-o", "json")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try Self.items(second.stdout).first?["ip"]?.string == moved)
+        #expect(second.stderr.contains("~ backendAddressPools/defaultBackendPool"))
+        #expect(!second.stderr.contains("+ "), "nothing new is created")
+        #expect(await world.gatewayWrites == 2)
+    }
+
+    @Test("--no-wait returns once the update is accepted")
+    func noWait() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        let result = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes", "--no-wait", "-o", "json")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("not waiting"))
+        #expect(try Self.items(result.stdout).first?["health"]?.string == "Unknown")
+        let polls = await world.session.azure.azure.requests.filter { $0.path.contains("/operations/") }
+        #expect(polls.isEmpty, "the operation was not followed")
+    }
+}
+
+extension ExposeTests {
+    @Test("progress: plain lines off a terminal; an animated waiting line on one, coloured unless NO_COLOR")
+    func progressDisplay() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        let plain = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes")
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stderr.contains("[") && plain.stderr.contains("s] waiting for an internal IP"), "phases carry the elapsed time")
+        #expect(!plain.stderr.contains("\r") && !plain.stderr.contains("\u{1B}"), "no animation and no colour off a terminal")
+
+        // `script` gives the command a terminal.
+        await world.session.kubernetes.api.cloud.reprovision(namespace: "default", name: "frontend")
+        await world.session.kubernetes.api.cloud.settle()
+        let onTerminal = try await ChildProcess.run(
+            "script", ["-qfec", "kubectl agw expose svc/frontend --gateway mygw --yes", "/dev/null"], environment: world.environment,
+            timeout: .seconds(120))
+        #expect(onTerminal.status == 0, "\(onTerminal.stdout)")
+        #expect(onTerminal.stdout.contains("\r\u{1B}[2K"), "the waiting line is redrawn in place")
+        #expect(onTerminal.stdout.contains("\u{1B}[36m"), "and coloured")
+
+        await world.session.kubernetes.api.cloud.reprovision(namespace: "default", name: "frontend")
+        await world.session.kubernetes.api.cloud.settle()
+        var noColour = world.environment
+        noColour["NO_COLOR"] = "1"
+        let monochrome = try await ChildProcess.run(
+            "script", ["-qfec", "kubectl agw expose svc/frontend --gateway mygw --yes", "/dev/null"], environment: noColour,
+            timeout: .seconds(120))
+        #expect(monochrome.status == 0, "\(monochrome.stdout)")
+        #expect(!monochrome.stdout.contains("\u{1B}[36m") && !monochrome.stdout.contains("\u{1B}[2m"), "NO_COLOR turns colour off")
+    }
+}

@@ -70,6 +70,14 @@ public actor CloudController {
         publicOnly.insert(Key(namespace: namespace, name: name))
     }
 
+    /// Recreates this Service's load-balancer frontend, which gives it a new address (as when an internal
+    /// load balancer is rebuilt).
+    public func reprovision(namespace: String, name: String) {
+        let key = Key(namespace: namespace, name: name)
+        provisioned[key] = nil
+        announce(namespace: namespace, name: name)
+    }
+
     /// Waits until no reconcile is pending (tests use it to settle).
     public func settle() async {
         while true {

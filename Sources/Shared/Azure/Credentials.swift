@@ -137,11 +137,7 @@ struct EntraTokenClient: Sendable {
         return AccessToken(token: token, expiresOn: started.addingTimeInterval(3600))
     }
 
-    static func escape(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-    }
+    static func escape(_ value: String) -> String { URLEscaping.component(value) }
 }
 
 /// Service principal from the environment: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`.

@@ -56,17 +56,9 @@ public struct KubernetesClient: KubernetesAPI {
         return url
     }
 
-    static func queryEscape(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-    }
+    static func queryEscape(_ value: String) -> String { URLEscaping.component(value) }
 
-    static func pathEscape(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-    }
+    static func pathEscape(_ value: String) -> String { URLEscaping.component(value) }
 
     func makeRequest(
         _ method: String, _ url: URL, body: Data?, contentType: String?, credentials: AppliedCredentials,

@@ -219,7 +219,8 @@ public struct ExposeExecutor: Sendable {
 
     /// Watches the Service until it has a private ingress IP that is not one of its old public ones.
     func waitForInternalIP(_ plan: ServicePlan, excluding publicBefore: [String], timeout: Duration) async throws -> String {
-        progress.phase("waiting for an internal IP for \(plan.namespace)/\(plan.name) (Azure takes a minute or two)")
+        progress.startWaiting("waiting for an internal IP for \(plan.namespace)/\(plan.name) (Azure takes a minute or two)")
+        defer { progress.stopWaiting() }
         let started = Date()
         let reporter = progress
         let kube = self.kube
@@ -298,10 +299,16 @@ public struct ExposeExecutor: Sendable {
                 progress.phase("update accepted; not waiting for it (--no-wait)")
                 return (plan, true, backup)
             }
-            let done = try await arm.waitForCompletion(
-                method: "PUT", path: id, initial: initial, operation: operation, timeout: options.timeout
-            ) {
-                [progress] state in progress.note("gateway update: \(state)")
+            progress.startWaiting("waiting for the gateway update to finish (on Azure this takes 20-70 s)")
+            let states = ChangeFilter()
+            let done: ARMResponse
+            do {
+                defer { progress.stopWaiting() }
+                done = try await arm.waitForCompletion(
+                    method: "PUT", path: id, initial: initial, operation: operation, timeout: options.timeout
+                ) { [progress] state in
+                    if states.isNew(state) { progress.note("gateway update: \(state)") }
+                }
             }
             let final = try GatewayDocument(done.body ?? .null)
             try verify(
@@ -367,6 +374,19 @@ public struct ExposeExecutor: Sendable {
             return (server?["health"]?.stringValue ?? "Unknown", server?["healthProbeLog"]?.stringValue)
         } catch {
             return ("Unknown", "the health check failed: \(error)")
+        }
+    }
+}
+
+/// Passes a value only when it differs from the previous one (operation states repeat on every poll).
+final class ChangeFilter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: String?
+
+    func isNew(_ value: String) -> Bool {
+        lock.withLock {
+            defer { last = value }
+            return value != last
         }
     }
 }
