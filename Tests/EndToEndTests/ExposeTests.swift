@@ -27,6 +27,10 @@ struct ExposeTests {
         }
 
         func agw(_ arguments: String...) async throws -> ProcessResult {
+            try await agw(arguments)
+        }
+
+        func agw(_ arguments: [String]) async throws -> ProcessResult {
             try await ChildProcess.run("kubectl", ["agw"] + arguments, environment: environment, timeout: .seconds(120))
         }
 
@@ -382,5 +386,27 @@ extension ExposeTests {
             timeout: .seconds(120))
         #expect(monochrome.status == 0, "\(monochrome.stdout)")
         #expect(!monochrome.stdout.contains("\u{1B}[36m") && !monochrome.stdout.contains("\u{1B}[2m"), "NO_COLOR turns colour off")
+    }
+}
+
+extension ExposeTests {
+    @Test("if a foreign entry vanished during the update, expose says so loudly and fails")
+    func foreignLossReported() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        let target = "svc/frontend"
+        await world.session.azure.azure.changeGatewayAfterNextPut { gateway in
+            // Another writer's update lands on top of ours and drops the portal's default settings.
+            var changed = gateway
+            let settings = (changed.lookup("properties.backendHttpSettingsCollection")?.array ?? []).filter {
+                $0["name"]?.string != "defaultHttpSetting"
+            }
+            changed.set(["properties", "backendHttpSettingsCollection"], .array(settings))
+            return changed
+        }
+        let result = try await world.agw("expose", target, "--gateway", "mygw", "--yes", "--hostname", "web.example.com")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("no longer has backendHttpSettingsCollection/defaultHttpSetting"), "\(result.stderr)")
+        #expect(result.stderr.contains("backup"))
     }
 }

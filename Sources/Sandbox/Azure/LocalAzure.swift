@@ -74,6 +74,7 @@ public actor LocalAzure {
     private var failNextOperation: (code: String, message: String)?
     private var concurrentChange: (@Sendable (Value) -> Value)?
     private var nextPutFailure: (status: Int, code: String, retryAfter: Int?)?
+    private var lateChange: (@Sendable (Value) -> Value)?
     private var prober: BackendProber = { address, port, _, _ in
         ProbeResult(health: "Down", log: "Application Gateway could not connect to the backend \(address):\(port).")
     }
@@ -118,6 +119,9 @@ public actor LocalAzure {
         changed["etag"] = .string(Self.newETag())
         gateways[id.lowercased()] = changed
     }
+
+    /// Someone else rewrites the gateway while the next update runs, so it ends differently from what was sent.
+    public func changeGatewayAfterNextPut(_ change: @escaping @Sendable (Value) -> Value) { lateChange = change }
 
     /// Someone else changes the gateway just before the next PUT is processed (between the client's GET and PUT).
     public func changeGatewayBeforeNextPut(_ change: @escaping @Sendable (Value) -> Value) { concurrentChange = change }
@@ -497,6 +501,11 @@ public actor LocalAzure {
                     gateway = GatewayRules.normalize(
                         gateway, id: gateway["id"]?.string ?? "", name: gateway["name"]?.string ?? "",
                         etag: gateway["etag"]?.string ?? Self.newETag(), state: "Succeeded")
+                    if let change = lateChange {
+                        lateChange = nil
+                        gateway = change(gateway)
+                        gateway["etag"] = .string(Self.newETag())
+                    }
                     gateways[key] = gateway
                 }
             }

@@ -71,6 +71,39 @@ public enum Render {
         }
     }
 
+    public static func status(_ items: [StatusItem], format: OutputFormat) -> String {
+        let json: JSON = ["items": .array(items.map(\.json))]
+        switch format {
+        case .json: return json.prettyPrinted()
+        case .yaml: return yaml(json)
+        case .table, .wide:
+            guard !items.isEmpty else { return "No exposed Services found." }
+            var headers = ["NAMESPACE", "SERVICE", "IP", "GATEWAY", "LISTENER", "HEALTH", "SYNC"]
+            if format == .wide { headers += ["POOL", "RULE", "PRIORITY", "PROBE"] }
+            let rows = items.map { item -> [String] in
+                var row = [
+                    item.namespace, item.service, item.ip ?? "<none>", (try? ResourceID(parsing: item.gateway).name) ?? item.gateway,
+                    item.listener,
+                    item.health, item.inSync ? "InSync" : "Drifted",
+                ]
+                if format == .wide {
+                    row += [
+                        item.pool ?? "<none>", item.rule ?? "<none>", item.priority.map(String.init) ?? "<none>", item.probe ?? "<none>",
+                    ]
+                }
+                return row
+            }
+            var text = table(headers, rows)
+            for item in items where !item.inSync || item.health != "Up" {
+                text += "\n\n\(item.namespace)/\(item.service):"
+                for problem in item.problems { text += "\n  - \(problem)" }
+                if item.health != "Up", let log = item.healthLog { text += "\n  health \(item.health): \(log)" }
+                if let advice = item.advice { text += "\n  what to check: \(advice)" }
+            }
+            return text
+        }
+    }
+
     /// `--dry-run`: the Service patches and a readable diff of the gateway.
     public static func preview(_ preview: ExposeExecutor.Preview, format: OutputFormat) -> String {
         var entries: [JSON] = []
