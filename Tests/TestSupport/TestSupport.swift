@@ -124,8 +124,9 @@ public final class RunningProcess: @unchecked Sendable {
         return predicate(stdoutSoFar)
     }
 
+    /// Kills the process. SIGKILL, because a child of the test runner may inherit SIGTERM as ignored.
     public func terminate() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Waits for the process to end (terminating it at the timeout) and returns what it printed.
@@ -133,7 +134,7 @@ public final class RunningProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while process.isRunning {
             if ContinuousClock.now >= deadline {
-                process.terminate()
+                terminate()
                 break
             }
             try? await Task.sleep(for: .milliseconds(20))
