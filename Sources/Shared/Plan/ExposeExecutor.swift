@@ -91,31 +91,6 @@ public struct ExposeExecutor: Sendable {
         }
     }
 
-    /// The route annotation: where the Service's gateway entries are, and an adopted route to restore.
-    static func routeRecord(_ route: ExposedRoute, previous: String?) -> JSON {
-        var record = JSONObject()
-        record["port"] = .int(route.port)
-        record["pool"] = .string(route.pool)
-        for (key, value) in [
-            ("settings", route.settings), ("probe", route.probe), ("listener", route.listener), ("rule", route.rule),
-            ("pathMap", route.pathMap), ("pathRule", route.pathRule),
-        ] {
-            if let value { record[key] = .string(value) }
-        }
-        record["frontendPort"] = .string(route.frontendPortName)
-        // An adoption is recorded once, the first time; later runs see the route already theirs.
-        let earlier = previous.flatMap { try? JSON.parse($0) }?["adopted"]
-        if let adopted = route.adopted, !adopted.originalSettingsID.isEmpty {
-            record["adopted"] = [
-                "rule": .string(adopted.rule), "pool": .string(adopted.pool), "settings": .string(adopted.originalSettingsID),
-                "addresses": adopted.originalAddresses,
-            ]
-        } else if let earlier, route.adopted != nil {
-            record["adopted"] = earlier
-        }
-        return .object(record)
-    }
-
     /// Validates every input against the real Service and gateway and returns the planned changes; writes nothing.
     func prepare(_ options: ExposeOptions, operation: ARMOperation) async throws -> (Snapshot, [ServicePlan], GatewayPlan, [JSON]) {
         let snapshot = try await read(options, operation: operation)
@@ -130,7 +105,7 @@ public struct ExposeExecutor: Sendable {
         var servicePlans: [ServicePlan] = []
         var records: [JSON] = []
         for (index, service) in snapshot.services.enumerated() {
-            let record = Self.routeRecord(gatewayPlan.routes[index], previous: service.annotations[ServiceAnnotations.route])
+            let record = RouteRecord.annotation(for: gatewayPlan.routes[index], previous: service.annotations[ServiceAnnotations.route])
             records.append(record)
             var confirmed = options.yes
             let publicIPs =

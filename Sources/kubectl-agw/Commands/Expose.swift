@@ -92,8 +92,8 @@ struct ExposeCommand: AsyncParsableCommand {
             throw ExposeError.usage("--timeout '\(timeout)' is not a duration; use e.g. 10m or 90s")
         }
         let references = try targets.map { text throws(ServicePlanError) in try ServiceReference(parsing: text) }
-        let environment = ProcessInfo.processInfo.environment
-        let rest = try ClientConfigResolver(environment: environment).resolve(kube.overrides)
+        let connections = try Connections(kube: kube, azure: azure)
+        let rest = connections.rest
         let options = ExposeOptions(
             targets: references, namespace: rest.namespace, gateway: gateway, resourceGroup: resourceGroup, port: port,
             settings: ExposeSettings(
@@ -101,11 +101,11 @@ struct ExposeCommand: AsyncParsableCommand {
             hostName: hostname, path: path, probePath: probePath, subnet: subnet, ip: ip, timeout: timeoutValue, dryRun: dryRun,
             noWait: noWait, yes: yes)
         try options.validate()
-        let azureEnvironment = try AzureEnvironment.resolve(azure.options, environment: environment)
+        let azureEnvironment = try connections.azure()
         let executor = ExposeExecutor(
-            kube: KubernetesClient(config: rest), arm: azureEnvironment.arm, subscription: azureEnvironment.subscription,
-            naming: ResourceNaming(server: rest.server), progress: StderrProgress(environment: environment),
-            backups: BackupStore(environment: environment), confirm: Terminal.confirm)
+            kube: connections.kubernetes, arm: azureEnvironment.arm, subscription: azureEnvironment.subscription,
+            naming: ResourceNaming(server: rest.server), progress: StderrProgress(environment: connections.environment),
+            backups: BackupStore(environment: connections.environment), confirm: Terminal.confirm)
         if dryRun {
             print(Render.preview(try await executor.preview(options), format: output))
             return

@@ -44,13 +44,10 @@ struct StatusCommand: AsyncParsableCommand {
         if allNamespaces && !names.isEmpty {
             throw ExposeError.usage("name Services together with -n NAMESPACE, not -A")
         }
-        let environment = ProcessInfo.processInfo.environment
-        let rest = try ClientConfigResolver(environment: environment).resolve(kube.overrides)
-        let azureEnvironment = try AzureEnvironment.resolve(azure.options, environment: environment)
-        let items = try await StatusReader(
-            kube: KubernetesClient(config: rest), arm: azureEnvironment.arm, subscription: azureEnvironment.subscription
-        )
-        .read(namespace: allNamespaces ? nil : rest.namespace, names: names, gateway: gateway)
+        let connections = try Connections(kube: kube, azure: azure)
+        let azureEnvironment = try connections.azure()
+        let reader = StatusReader(kube: connections.kubernetes, arm: azureEnvironment.arm, subscription: azureEnvironment.subscription)
+        let items = try await reader.read(namespace: allNamespaces ? nil : connections.rest.namespace, names: names, gateway: gateway)
         print(Render.status(items, format: output))
     }
 }
