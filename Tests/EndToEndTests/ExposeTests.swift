@@ -410,3 +410,24 @@ extension ExposeTests {
         #expect(result.stderr.contains("backup"))
     }
 }
+
+extension ExposeTests {
+    @Test("a gateway driven by the ingress controller is refused, and with --force used with a warning")
+    func ingressControllerGateway() async throws {
+        let world = try await World.start()
+        defer { Task { await world.session.stop() } }
+        await world.session.azure.azure.updateGateway(await world.gatewayID) { gateway in
+            var changed = gateway
+            changed["tags"] = ["managed-by-k8s-ingress": "1.7.5/abc/2025-01-01"]
+            return changed
+        }
+        let refused = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("managed by the Application Gateway Ingress Controller"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--force"))
+        #expect(await world.serviceWrites == 0)
+        let forced = try await world.agw("expose", "svc/frontend", "--gateway", "mygw", "--yes", "--force")
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(forced.stderr.contains("warning:") && forced.stderr.contains("deletes what kubectl-agw adds"))
+    }
+}

@@ -139,6 +139,11 @@ public struct ExposeExecutor: Sendable {
     public func run(_ options: ExposeOptions) async throws -> ExposeResult {
         let operation = ARMOperation()
         let (snapshot, servicePlans, _, records) = try await prepare(options, operation: operation)
+        if options.settings.force && snapshot.gateway.tags.keys.contains("managed-by-k8s-ingress") {
+            progress.warning(
+                "gateway \(snapshot.gateway.name) is managed by the Application Gateway Ingress Controller; unless AGIC is set to leave foreign configuration alone (prohibited targets), it deletes what kubectl-agw adds within seconds"
+            )
+        }
         for plan in servicePlans where !plan.managedBy.isEmpty {
             progress.warning(
                 "\(plan.namespace)/\(plan.name) is managed by \(plan.managedBy.joined(separator: " and ")); add the annotation \(ServiceAnnotations.internalLoadBalancer): \"true\" to its source too, or a later sync makes it public again"
