@@ -137,3 +137,20 @@ struct StatusTests {
         #expect(table.stdout.contains("what to check"))
     }
 }
+
+extension StatusTests {
+    @Test("Unknown health (the gateway subnet blocks its probes) is explained with the NSG rule to add")
+    func unknownExplained() async throws {
+        let world = try await Self.exposed()
+        defer { Task { await world.session.stop() } }
+        // The gateway subnet's NSG now drops the gateway's own management traffic: probes cannot run.
+        await world.session.azure.azure.setProber { _, _, _, _ in
+            ProbeResult(
+                health: "Unknown", log: "Unable to retrieve health status; the gateway's subnet blocks traffic on ports 65200-65535.")
+        }
+        let item = try #require(try await Self.item(world))
+        #expect(item["health"]?.string == "Unknown")
+        #expect(item["advice"]?.string?.contains("GatewayManager on TCP 65200-65535") == true, "\(item)")
+        #expect(item["inSync"]?.bool == true, "health is not drift")
+    }
+}
