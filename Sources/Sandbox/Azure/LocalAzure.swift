@@ -473,11 +473,10 @@ public actor LocalAzure {
         let subscription = options.subscriptions.first?.id ?? ""
         let base = "\(baseURL)/subscriptions/\(subscription)/providers/Microsoft.Network/locations/\(options.location)"
         var headers = [("Retry-After", String(options.retryAfterSeconds)), ("x-ms-request-id", id)]
+        // Updates are followed through Azure-AsyncOperation, actions through Location (as the Network RP does).
         switch kind {
         case .put: headers.append(("Azure-AsyncOperation", "\(base)/operations/\(id)?api-version=\(apiVersion)"))
-        case .backendHealth, .onDemand:
-            headers.append(("Location", "\(base)/operationResults/\(id)?api-version=\(apiVersion)"))
-            return SandboxResponse(status: 202, headers: headers)
+        case .backendHealth, .onDemand: headers.append(("Location", "\(base)/operationResults/\(id)?api-version=\(apiVersion)"))
         }
         return SandboxResponse(status: 202, headers: headers)
     }

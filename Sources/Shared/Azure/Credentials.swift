@@ -286,7 +286,7 @@ public struct AzureCLICredential: TokenCredential {
         guard resource.allSatisfy({ $0.isLetter || $0.isNumber || ".-_:/".contains($0) }) else {
             throw .failed("\(name): invalid resource '\(resource)'")
         }
-        guard let az = ExecPluginRunner(environment: context.environment).resolveExecutable("az") else {
+        guard let az = Subprocess.find("az", environment: context.environment) else {
             throw .unavailable("Azure CLI not found on path")
         }
         var environment = context.environment

@@ -81,7 +81,7 @@ public struct ExecPluginRunner: Sendable {
             guard allowInteractive && stdinIsTerminal else { throw .interactiveRequired(command: config.command) }
             interactive = true
         }
-        guard let executable = resolveExecutable(config.command) else {
+        guard let executable = Subprocess.find(config.command, environment: environment) else {
             throw .notFound(command: config.command, installHint: config.installHint)
         }
         var spec = JSONObject()
@@ -96,24 +96,6 @@ public struct ExecPluginRunner: Sendable {
             executable: executable, arguments: config.args, environment: childEnvironment,
             interactive: interactive, command: config.command)
         return try Self.parseOutput(output, config: config)
-    }
-
-    /// A bare name is looked up on PATH; a path is used as it is.
-    func resolveExecutable(_ command: String) -> String? {
-        if command.contains("/") {
-            return FileManager.default.isExecutableFile(atPath: command) ? command : nil
-        }
-        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = "\(directory)/\(command)"
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-                FileManager.default.isExecutableFile(atPath: candidate)
-            {
-                return candidate
-            }
-        }
-        return nil
     }
 
     private func spawn(executable: String, arguments: [String], environment: [String: String], interactive: Bool, command: String)

@@ -26,6 +26,24 @@ public struct SubprocessError: Error, Equatable, CustomStringConvertible, Sendab
 /// Runs a program with an argument vector (never a shell) through posix_spawn. Blocking waits happen on
 /// threads of their own, so the cooperative pool stays free for the servers and clients in this process.
 public enum Subprocess {
+    /// The executable a command names: a bare name is looked up on the environment's PATH, a path is used as it is.
+    public static func find(_ command: String, environment: [String: String]) -> String? {
+        if command.contains("/") {
+            return FileManager.default.isExecutableFile(atPath: command) ? command : nil
+        }
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(command)"
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+                FileManager.default.isExecutableFile(atPath: candidate)
+            {
+                return candidate
+            }
+        }
+        return nil
+    }
+
     /// - Parameters:
     ///   - interactive: stdin is the terminal's when true, /dev/null otherwise; stderr always passes through.
     ///   - timeout: after it the child's whole process group is killed (non-interactive runs only get their own group,
