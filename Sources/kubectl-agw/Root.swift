@@ -18,7 +18,7 @@ struct Root: AsyncParsableCommand {
               kubectl agw version --client -o json
             """,
         version: Version.current,
-        subcommands: [ExposeCommand.self, StatusCommand.self, VersionCommand.self])
+        subcommands: [ExposeCommand.self, StatusCommand.self, UnexposeCommand.self, VersionCommand.self])
 
     /// Runs the command line; every failure prints one line on stderr and exits 1, as kubectl does.
     static func main() async {

@@ -233,6 +233,15 @@ extension ExposeTests {
         #expect(items.allSatisfy { $0["health"]?.string == "Up" }, "\(result.stdout)")
         #expect(Set(items.compactMap { $0.lookup("listener.path")?.string }) == ["/frontend", "/api", "/admin"])
         #expect(await world.gatewayWrites == 1)
+        for item in items {
+            let name = item["service"]?.string ?? ""
+            let ip = try await world.session.kubernetes.api.get("services", namespace: "default", name: name)
+                .lookup("status.loadBalancer.ingress")?.array?.first?["ip"]?.string
+            #expect(item["ip"]?.string == ip, "each item carries its own Service's IP")
+            #expect(item["pool"]?.string?.contains("-default-\(name)-80-pool") == true, "and its own pool")
+        }
+        let status = try Self.items(try await world.agw("status", "-o", "json").stdout)
+        #expect(status.count == 3 && status.allSatisfy { $0["inSync"]?.bool == true }, "each annotation records its own route: \(status)")
     }
 
     @Test("several Services on one port without routes are refused before anything is written")

@@ -110,6 +110,8 @@ struct GatewayPlannerTests {
         #expect(rule.value(at: "properties", "ruleType") == "PathBasedRouting")
         #expect(Set(plan.routes.map(\.listener)) == ["agw-c0ffee-fe8080-listener"])
         #expect(plan.document.items(.backendAddressPools).count == 4)
+        #expect(plan.routes.map(\.service) == ["web", "api", "admin"], "routes come in the order of the targets")
+        #expect(plan.routes.map(\.address) == ["10.224.0.4", "10.224.0.5", "10.224.0.6"])
     }
 
     @Test("several Services on one port without host names or paths are refused before anything is written")

@@ -104,43 +104,61 @@ public enum Render {
         }
     }
 
-    /// `--dry-run`: the Service patches and a readable diff of the gateway.
-    public static func preview(_ preview: ExposeExecutor.Preview, format: OutputFormat) -> String {
-        var entries: [JSON] = []
-        for change in preview.gatewayChanges {
+    /// One gateway's changes as JSON entries: what changes, with the entry before and after.
+    static func changeEntries(_ changes: [GatewayChange], before: GatewayDocument, after: GatewayDocument) -> [JSON] {
+        changes.map { change in
             var entry = JSONObject()
             entry["change"] = .string(change.kind.rawValue)
             entry["collection"] = .string(change.collection.rawValue)
             entry["name"] = .string(change.name)
-            entry["before"] = preview.gatewayBefore.item(change.collection, named: change.name) ?? .null
-            entry["after"] = preview.gatewayAfter.item(change.collection, named: change.name) ?? .null
-            entries.append(.object(entry))
+            entry["before"] = before.item(change.collection, named: change.name) ?? .null
+            entry["after"] = after.item(change.collection, named: change.name) ?? .null
+            return .object(entry)
         }
-        let patches: [JSON] = preview.servicePatches.map { ["service": .string($0.service), "mergePatch": $0.patch] }
-        let document: JSON = ["dryRun": true, "servicePatches": .array(patches), "gatewayChanges": .array(entries)]
+    }
+
+    /// A readable diff of one gateway update: `+`, `~` and `-` lines with the entries' properties.
+    static func changeLines(_ changes: [GatewayChange], before: GatewayDocument, after: GatewayDocument) -> [String] {
+        guard !changes.isEmpty else { return ["Gateway \(before.name): unchanged"] }
+        var lines = ["Gateway \(before.name): one update"]
+        for change in changes {
+            lines.append("  \(change.description)")
+            if let old = before.item(change.collection, named: change.name), change.kind != .added {
+                lines.append("      before: \(old["properties"]?.serialized() ?? "{}")")
+            }
+            if let new = after.item(change.collection, named: change.name) {
+                lines.append("      after:  \(new["properties"]?.serialized() ?? "{}")")
+            }
+        }
+        return lines
+    }
+
+    /// The Service merge patches of a dry run, indented.
+    static func patchLines(_ patches: [(service: String, patch: JSON)]) -> [String] {
+        patches.flatMap { patch in
+            [
+                "Service \(patch.service): merge patch",
+                patch.patch.prettyPrinted().split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"),
+            ]
+        }
+    }
+
+    static func patchEntries(_ patches: [(service: String, patch: JSON)]) -> [JSON] {
+        patches.map { ["service": .string($0.service), "mergePatch": $0.patch] }
+    }
+
+    /// `--dry-run`: the Service patches and a readable diff of the gateway.
+    public static func preview(_ preview: ExposeExecutor.Preview, format: OutputFormat) -> String {
+        let document: JSON = [
+            "dryRun": true, "servicePatches": .array(patchEntries(preview.servicePatches)),
+            "gatewayChanges": .array(changeEntries(preview.gatewayChanges, before: preview.gatewayBefore, after: preview.gatewayAfter)),
+        ]
         switch format {
         case .json: return document.prettyPrinted()
         case .yaml: return yaml(document)
         case .table, .wide:
-            var lines: [String] = []
-            for patch in preview.servicePatches {
-                lines.append("Service \(patch.service): merge patch")
-                lines.append(patch.patch.prettyPrinted().split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
-            }
-            if preview.gatewayChanges.isEmpty {
-                lines.append("Gateway \(preview.gatewayBefore.name): unchanged")
-            } else {
-                lines.append("Gateway \(preview.gatewayBefore.name): one update")
-                for change in preview.gatewayChanges {
-                    lines.append("  \(change.description)")
-                    if let before = preview.gatewayBefore.item(change.collection, named: change.name), change.kind == .changed {
-                        lines.append("      before: \(before["properties"]?.serialized() ?? "{}")")
-                    }
-                    if let after = preview.gatewayAfter.item(change.collection, named: change.name) {
-                        lines.append("      after:  \(after["properties"]?.serialized() ?? "{}")")
-                    }
-                }
-            }
+            var lines = patchLines(preview.servicePatches)
+            lines += changeLines(preview.gatewayChanges, before: preview.gatewayBefore, after: preview.gatewayAfter)
             for route in preview.routes {
                 let rule = route.rule.map { "rule \($0)" + (route.priority.map { " (priority \($0))" } ?? "") } ?? "pool \(route.pool)"
                 lines.append(
@@ -148,6 +166,63 @@ public enum Render {
             }
             lines.append("Dry run: nothing was written.")
             return lines.joined(separator: "\n")
+        }
+    }
+
+    /// `unexpose --dry-run`: the Service patches and each gateway's diff.
+    public static func unexposePreview(_ preview: UnexposeExecutor.Preview, format: OutputFormat) -> String {
+        let gateways: [JSON] = preview.gateways.map { step in
+            var entry = JSONObject()
+            entry["gateway"] = .string(step.gatewayID)
+            entry["exists"] = .bool(step.before != nil)
+            if let before = step.before, let plan = step.plan {
+                entry["changes"] = .array(changeEntries(plan.changes, before: before, after: plan.document))
+            } else {
+                entry["changes"] = .array([])
+            }
+            return .object(entry)
+        }
+        let document: JSON = ["dryRun": true, "servicePatches": .array(patchEntries(preview.servicePatches)), "gateways": .array(gateways)]
+        switch format {
+        case .json: return document.prettyPrinted()
+        case .yaml: return yaml(document)
+        case .table, .wide:
+            var lines = patchLines(preview.servicePatches)
+            for step in preview.gateways {
+                guard let before = step.before, let plan = step.plan else {
+                    lines.append("Gateway \(step.gatewayID): no longer exists; nothing to remove from it")
+                    continue
+                }
+                lines += changeLines(plan.changes, before: before, after: plan.document)
+            }
+            if preview.servicePatches.isEmpty && preview.gateways.isEmpty { lines.append("Nothing is exposed by kubectl-agw here.") }
+            lines.append("Dry run: nothing was written.")
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    public static func unexpose(_ result: UnexposeResult, format: OutputFormat) -> String {
+        switch format {
+        case .json: return result.json.prettyPrinted()
+        case .yaml: return yaml(result.json)
+        case .table, .wide:
+            var headers = ["NAMESPACE", "SERVICE", "GATEWAY", "REMOVED", "RESTORED", "RESULT"]
+            if format == .wide { headers += ["ENTRIES"] }
+            let rows = result.items.map { item -> [String] in
+                var row = [
+                    item.namespace, item.service, item.gateway.map { (try? ResourceID(parsing: $0).name) ?? $0 } ?? "<none>",
+                    String(item.removed.count), String(item.restored.count), item.outcome.rawValue,
+                ]
+                if format == .wide {
+                    row.append((item.removed.map { "-" + $0 } + item.restored.map { "~" + $0 }).joined(separator: ","))
+                }
+                return row
+            }
+            var text = table(headers, rows)
+            for item in result.items {
+                if let note = item.note { text += "\n\n\(item.namespace)/\(item.service): \(note)" }
+            }
+            return text
         }
     }
 }

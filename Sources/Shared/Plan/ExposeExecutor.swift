@@ -249,86 +249,27 @@ public struct ExposeExecutor: Sendable {
         }
     }
 
-    /// GET → plan → backup → PUT with If-Match → wait → verify; on a conflict, start again from a fresh GET.
+    /// One gateway update for every target (see `GatewayWriter`), verified against the plan; returns the plan
+    /// on the gateway as it is afterwards (its routes are what the result reports).
     func writeGateway(_ options: ExposeOptions, snapshot: Snapshot, addresses: [String], operation: ARMOperation) async throws
         -> (GatewayPlan, Bool, String?)
     {
         let planner = GatewayPlanner(naming: naming)
-        let id = snapshot.gateway.id.description
-        var backup: String?
-        for attempt in 1...5 {
-            let current = attempt == 1 ? snapshot.gateway : try GatewayDocument(try await arm.get(id, operation: operation).body ?? .null)
-            let plan = try planner.plan(current, targets: targets(snapshot, options, addresses: addresses), settings: options.settings)
-            if plan.isUnchanged {
-                progress.phase("gateway \(current.name) already routes to \(addresses.joined(separator: ", ")): unchanged")
-                return (plan, false, backup)
-            }
-            backup = try backups.save(current)
-            progress.phase("updating gateway \(current.name): \(plan.changes.map(\.description).joined(separator: ", "))")
-            progress.note("backup of the gateway before the change: \(backup ?? "")")
-            let initial: ARMResponse
-            do {
-                initial = try await arm.put(id, body: plan.document.json, ifMatch: current.etag, operation: operation)
-            } catch let error as ARMError where Self.isConflict(error) {
-                // Someone else changed or is changing the gateway: read it again and re-plan; never resend a stale body.
-                progress.note("the gateway changed or is busy (\(error.code ?? "conflict")); reading it again")
-                try await pause(.seconds(min(2 * attempt, 10)))
-                continue
-            }
-            if options.noWait {
-                progress.phase("update accepted; not waiting for it (--no-wait)")
-                return (plan, true, backup)
-            }
-            progress.startWaiting("waiting for the gateway update to finish (on Azure this takes 20-70 s)")
-            let states = ChangeFilter()
-            let done: ARMResponse
-            do {
-                defer { progress.stopWaiting() }
-                done = try await arm.waitForCompletion(
-                    method: "PUT", path: id, initial: initial, operation: operation, timeout: options.timeout
-                ) { [progress] state in
-                    if states.isNew(state) { progress.note("gateway update: \(state)") }
+        let wanted = targets(snapshot, options, addresses: addresses)
+        let writer = GatewayWriter(arm: arm, progress: progress, backups: backups, pause: pause)
+        let outcome = try await writer.write(
+            first: snapshot.gateway, operation: operation, noWait: options.noWait, timeout: options.timeout,
+            unchanged: "already routes to \(addresses.joined(separator: ", "))",
+            plan: { try planner.plan($0, targets: wanted, settings: options.settings).edit },
+            verify: { after in
+                let check = try planner.plan(after, targets: wanted, settings: options.settings)
+                if !check.isUnchanged {
+                    throw ExposeError.verificationFailed(
+                        "after the update the gateway differs from the plan (\(check.changes.map(\.description).joined(separator: ", "))); another writer changed it — run the command again"
+                    )
                 }
-            }
-            let final = try GatewayDocument(done.body ?? .null)
-            try verify(
-                before: current, after: final, planner: planner, targets: targets(snapshot, options, addresses: addresses),
-                settings: options.settings)
-            progress.phase("gateway \(final.name) updated")
-            return (
-                try planner.plan(final, targets: targets(snapshot, options, addresses: addresses), settings: options.settings), true, backup
-            )
-        }
-        throw ExposeError.conflictRetriesExhausted(gateway: snapshot.gateway.name)
-    }
-
-    static func isConflict(_ error: ARMError) -> Bool {
-        if error.status == 412 || error.status == 409 { return true }
-        return error.status == 429 && (error.code == "RetryableErrorDueToAnotherOperation" || error.code == "TooManyRequests")
-    }
-
-    /// After the write: ours is as planned, and nothing foreign that was there before has gone.
-    func verify(before: GatewayDocument, after: GatewayDocument, planner: GatewayPlanner, targets: [ExposeTarget], settings: ExposeSettings)
-        throws
-    {
-        var missing: [String] = []
-        for collection in GatewayDocument.Collection.allCases {
-            for entry in before.items(collection) {
-                guard let name = entry["name"]?.stringValue else { continue }
-                if after.item(collection, named: name) == nil { missing.append("\(collection.rawValue)/\(name)") }
-            }
-        }
-        if !missing.isEmpty {
-            throw ExposeError.verificationFailed(
-                "after the update the gateway no longer has \(missing.joined(separator: ", ")), which were there before; another writer replaced the gateway — check it now (a backup was saved before the update)"
-            )
-        }
-        let check = try planner.plan(after, targets: targets, settings: settings)
-        if !check.isUnchanged {
-            throw ExposeError.verificationFailed(
-                "after the update the gateway differs from the plan (\(check.changes.map(\.description).joined(separator: ", "))); another writer changed it — run the command again"
-            )
-        }
+            })
+        return (try planner.plan(outcome.gateway, targets: wanted, settings: options.settings), outcome.written, outcome.backup)
     }
 
     /// Asks the gateway to probe the route's pool with its settings now (getBackendHealthOnDemand).

@@ -99,12 +99,26 @@ public struct ExposedRoute: Sendable, Equatable {
 
 /// One entry the plan adds or changes, for the dry-run diff and the summary.
 public struct GatewayChange: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case added, changed }
+    public enum Kind: String, Sendable { case added, changed, removed }
     public var kind: Kind
     public var collection: GatewayDocument.Collection
     public var name: String
 
-    public var description: String { "\(kind == .added ? "+" : "~") \(collection.rawValue)/\(name)" }
+    public init(kind: Kind, collection: GatewayDocument.Collection, name: String) {
+        self.kind = kind
+        self.collection = collection
+        self.name = name
+    }
+
+    public var description: String {
+        let sign: String
+        switch kind {
+        case .added: sign = "+"
+        case .changed: sign = "~"
+        case .removed: sign = "-"
+        }
+        return "\(sign) \(collection.rawValue)/\(name)"
+    }
 }
 
 /// The gateway after the plan, what changed, and what each target got. Equatable, so tests compare plans.
@@ -115,6 +129,8 @@ public struct GatewayPlan: Sendable, Equatable {
 
     /// Nothing to write: the gateway already holds exactly this.
     public var isUnchanged: Bool { changes.isEmpty }
+
+    public var edit: GatewayEdit { GatewayEdit(document: document, changes: changes) }
 }
 
 /// Why a plan cannot be made; each message says what to do instead. Nothing has been written when one is thrown.

@@ -42,7 +42,11 @@ public struct GatewayPlanner: Sendable {
             }
         }
         try checkLimits(work.document)
-        return GatewayPlan(document: work.document, changes: work.changes, routes: routes)
+        // Shared listeners plan their Services in name order; callers pair routes with their targets by position.
+        let ordered = targets.compactMap { target in
+            routes.first { $0.namespace == target.namespace && $0.service == target.service && $0.port == target.port }
+        }
+        return GatewayPlan(document: work.document, changes: work.changes, routes: ordered)
     }
 
     // MARK: Checks

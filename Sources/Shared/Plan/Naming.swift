@@ -34,6 +34,14 @@ public struct ResourceNaming: Sendable, Equatable {
 
     public func owns(_ name: String) -> Bool { name.hasPrefix(ownedPrefix) }
 
+    /// Whether a name has the shape of one kubectl-agw creates (`agw-` and six hex digits), for any cluster:
+    /// unexpose removes only such names, so an entry someone else made is never deleted.
+    public static func isOwned(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "agw", parts[1].count == 6, !parts[2].isEmpty else { return false }
+        return parts[1].allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
     /// The base of the names for one Service port.
     public func base(namespace: String, service: String, port: Int) -> String { "agw-\(cluster)-\(namespace)-\(service)-\(port)" }
 
