@@ -8,4 +8,4 @@ config="${BENCH_CONFIG:-release}"
 swift build -c "$config" --product kubectl-agw >/dev/null
 swift build -c "$config" --product agw-bench >/dev/null
 bin="$(swift build -c "$config" --show-bin-path)"
-"$bin/agw-bench" "$bin" "${1:-4}"
+"$bin/agw-bench" expose "$bin" "${1:-4}"

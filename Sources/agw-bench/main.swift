@@ -39,22 +39,7 @@ func measureTool(binaryDirectory: String, lbDelay: Duration, operation: Duration
     environment.merge(session.environment) { $1 }
     environment["PATH"] = binaryDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
     environment["HOME"] = folder
-    let start = ContinuousClock.now
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["kubectl", "agw", "expose", "svc/frontend", "--gateway", "mygw", "--yes"]
-    process.environment = environment
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        Thread {
-            process.waitUntilExit()
-            continuation.resume()
-        }.start()
-    }
-    let seconds = elapsed(since: start)
-    guard process.terminationStatus == 0 else { throw BenchError.failed("kubectl agw expose exited \(process.terminationStatus)") }
+    let seconds = try await timed(["kubectl", "agw", "expose", "svc/frontend", "--gateway", "mygw", "--yes"], environment: environment)
     let (writes, reads) = await counts(session)
     await session.stop()
     return Figures(seconds: seconds, gatewayWrites: writes, gatewayReads: reads)
@@ -148,6 +133,29 @@ func measureManual(lbDelay: Duration, operation: Duration) async throws -> Figur
     return Figures(seconds: seconds, gatewayWrites: writes, gatewayReads: reads)
 }
 
+/// Runs a command to its end, output discarded, and returns its wall time; a failure is an error.
+func timed(_ arguments: [String], environment: [String: String]) async throws -> Double {
+    let start = ContinuousClock.now
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        Thread {
+            process.waitUntilExit()
+            continuation.resume()
+        }.start()
+    }
+    let seconds = elapsed(since: start)
+    guard process.terminationStatus == 0 else {
+        throw BenchError.failed("\(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+    }
+    return seconds
+}
+
 enum BenchError: Error, CustomStringConvertible {
     case failed(String)
     var description: String {
@@ -157,23 +165,33 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
+// Usage: agw-bench expose BIN-DIR [seconds-per-gateway-update] | agw-bench status BIN-DIR [services]
 let arguments = CommandLine.arguments
-let binaryDirectory = arguments.count > 1 ? arguments[1] : URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().path
-let operationSeconds = arguments.count > 2 ? Int(arguments[2]) ?? 4 : 4
-let lbDelay = Duration.seconds(2)
-let operation = Duration.seconds(operationSeconds)
+let mode = arguments.count > 1 ? arguments[1] : "expose"
+let binaryDirectory = arguments.count > 2 ? arguments[2] : URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().path
 do {
-    let tool = try await measureTool(binaryDirectory: binaryDirectory, lbDelay: lbDelay, operation: operation)
-    let manual = try await measureManual(lbDelay: lbDelay, operation: operation)
-    print("sandbox: load balancer after 2 s, each gateway update \(operationSeconds) s")
-    print(
-        String(
-            format: "kubectl agw expose : %2d gateway writes, %2d gateway reads, %6.1f s (includes backend health check)",
-            tool.gatewayWrites, tool.gatewayReads, tool.seconds))
-    print(
-        String(
-            format: "manual (kubectl+az): %2d gateway writes, %2d gateway reads, %6.1f s (no health check)", manual.gatewayWrites,
-            manual.gatewayReads, manual.seconds))
+    switch mode {
+    case "expose":
+        let operationSeconds = arguments.count > 3 ? Int(arguments[3]) ?? 4 : 4
+        let lbDelay = Duration.seconds(2)
+        let operation = Duration.seconds(operationSeconds)
+        let tool = try await measureTool(binaryDirectory: binaryDirectory, lbDelay: lbDelay, operation: operation)
+        let manual = try await measureManual(lbDelay: lbDelay, operation: operation)
+        print("sandbox: load balancer after 2 s, each gateway update \(operationSeconds) s")
+        print(
+            String(
+                format: "kubectl agw expose : %2d gateway writes, %2d gateway reads, %6.1f s (includes backend health check)",
+                tool.gatewayWrites, tool.gatewayReads, tool.seconds))
+        print(
+            String(
+                format: "manual (kubectl+az): %2d gateway writes, %2d gateway reads, %6.1f s (no health check)", manual.gatewayWrites,
+                manual.gatewayReads, manual.seconds))
+    case "status":
+        let count = arguments.count > 3 ? Int(arguments[3]) ?? 100 : 100
+        try await StatusBench(binaryDirectory: binaryDirectory, services: count).run()
+    default:
+        throw BenchError.failed("unknown mode \(mode); use expose or status")
+    }
 } catch {
     FileHandle.standardError.write(Data("agw-bench: \(error)\n".utf8))
     exit(1)

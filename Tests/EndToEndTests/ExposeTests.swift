@@ -240,6 +240,12 @@ extension ExposeTests {
             #expect(item["ip"]?.string == ip, "each item carries its own Service's IP")
             #expect(item["pool"]?.string?.contains("-default-\(name)-80-pool") == true, "and its own pool")
         }
+        // All three are patched before the first IP is awaited: the load balancers are built side by side.
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        let lastPatch = lines.lastIndex { $0.contains("an internal load balancer") } ?? Int.max
+        let firstIP = lines.firstIndex { $0.contains("has the internal IP") } ?? -1
+        #expect(lastPatch < firstIP, "\(result.stderr)")
+        #expect(lines.filter { $0.contains("waiting for an internal IP for") }.count == 1, "one wait for all three")
         let status = try Self.items(try await world.agw("status", "-o", "json").stdout)
         #expect(status.count == 3 && status.allSatisfy { $0["inSync"]?.bool == true }, "each annotation records its own route: \(status)")
     }

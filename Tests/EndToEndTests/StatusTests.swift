@@ -154,3 +154,67 @@ extension StatusTests {
         #expect(item["inSync"]?.bool == true, "health is not drift")
     }
 }
+
+extension StatusTests {
+    @Test("Partial health (some gateway instances reach the backend, some do not) is explained")
+    func partialExplained() async throws {
+        let world = try await Self.exposed()
+        defer { Task { await world.session.stop() } }
+        await world.session.azure.azure.setProber { _, _, _, _ in
+            ProbeResult(health: "Partial", log: "Success on 1 of 2 instances. Received 200 status code")
+        }
+        let item = try #require(try await Self.item(world))
+        #expect(item["health"]?.string == "Partial")
+        #expect(item["healthProbeLog"]?.string?.contains("1 of 2 instances") == true)
+        #expect(item["advice"]?.string?.contains("part of the gateway subnet") == true, "\(item)")
+        let table = try await world.agw("status")
+        #expect(table.stdout.contains("Partial") && table.stdout.contains("what to check:"), "\(table.stdout)")
+    }
+
+    @Test("drift: settings edited by someone else (another port), a public IP, a stopped gateway")
+    func editedAndPublic() async throws {
+        let world = try await Self.exposed()
+        defer { Task { await world.session.stop() } }
+        await world.session.azure.azure.updateGateway(await world.gatewayID) { gateway in
+            var changed = gateway
+            let settings = (changed.lookup("properties.backendHttpSettingsCollection")?.array ?? []).map { entry -> Value in
+                var entry = entry
+                if entry["name"]?.string?.hasPrefix("agw-") == true { entry.set(["properties", "port"], 8443) }
+                return entry
+            }
+            changed.set(["properties", "backendHttpSettingsCollection"], .array(settings))
+            changed.set(["properties", "operationalState"], "Stopped")
+            return changed
+        }
+        var item = try #require(try await Self.item(world))
+        var problems = (item["problems"]?.array ?? []).compactMap(\.string)
+        #expect(problems.contains { $0.contains("were changed to port 8443 (the Service port is 80)") }, "\(problems)")
+        #expect(problems.contains { $0.contains("the gateway is Stopped") }, "\(problems)")
+        #expect(item["gatewayState"]?.string == "Stopped/Succeeded")
+
+        // Someone turns the Service public by hand: the annotation goes, Azure gives it a public IP.
+        _ = try await ChildProcess.run(
+            "kubectl", ["annotate", "svc", "frontend", "service.beta.kubernetes.io/azure-load-balancer-internal=false", "--overwrite"],
+            environment: world.environment)
+        await world.session.kubernetes.api.cloud.settle()
+        item = try #require(try await Self.item(world))
+        problems = (item["problems"]?.array ?? []).compactMap(\.string)
+        #expect(
+            problems.contains { $0.contains("the Service has the public IP") && $0.contains("kubectl agw expose svc/frontend") },
+            "\(problems)")
+        #expect(item["inSync"]?.bool == false)
+    }
+
+    @Test("--no-health reads the gateway once and asks it nothing; health shows NotChecked")
+    func noHealth() async throws {
+        let world = try await Self.exposed()
+        defer { Task { await world.session.stop() } }
+        await world.session.azure.azure.clearRequests()
+        let item = try #require(try await Self.item(world, "--no-health"))
+        #expect(item["health"]?.string == "NotChecked")
+        #expect(item["inSync"]?.bool == true)
+        #expect(await world.session.azure.azure.requests.filter { $0.method == "POST" }.isEmpty)
+        let table = try await world.agw("status", "--no-health")
+        #expect(table.stdout.split(separator: "\n").count == 2, "a clean report has no notes: \(table.stdout)")
+    }
+}

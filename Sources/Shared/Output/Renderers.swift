@@ -94,7 +94,7 @@ public enum Render {
                 return row
             }
             var text = table(headers, rows)
-            for item in items where !item.inSync || item.health != "Up" {
+            for item in items where !item.inSync || !["Up", "NotChecked"].contains(item.health) {
                 text += "\n\n\(item.namespace)/\(item.service):"
                 for problem in item.problems { text += "\n  - \(problem)" }
                 if item.health != "Up", let log = item.healthLog { text += "\n  health \(item.health): \(log)" }

@@ -150,11 +150,12 @@ public struct ExposeExecutor: Sendable {
             )
         }
 
-        // 1. The Services: one merge patch each, then wait for their internal IPs.
-        var addresses: [String] = []
+        // 1. The Services: one merge patch each, then wait for all their internal IPs at once (Azure builds the
+        //    load balancers in parallel, so several Services take as long as the slowest, not the sum).
+        var addresses: [String] = Array(repeating: "", count: servicePlans.count)
         var serviceChanged: [Bool] = []
+        var waiting: [Int] = []
         for (index, plan) in servicePlans.enumerated() {
-            let before = snapshot.services[index]
             var changed = false
             if plan.patch != nil {
                 progress.phase("making \(plan.namespace)/\(plan.name) an internal load balancer")
@@ -173,14 +174,27 @@ public struct ExposeExecutor: Sendable {
                 plan.patch?.value(at: "spec", "type") != nil
                 || loadBalancerKeys.contains { plan.patch?.value(at: "metadata", "annotations", $0) != nil }
             if let ip = plan.currentPrivateIP, !touchesLoadBalancer {
-                addresses.append(ip)
-                continue
+                addresses[index] = ip
+            } else {
+                waiting.append(index)
             }
-            // Any address the Service had before the patch is the old frontend, never the new one.
-            addresses.append(try await waitForInternalIP(plan, excluding: before.ingressIPs, timeout: options.timeout))
+        }
+        if !waiting.isEmpty {
+            let names = waiting.map { "\(servicePlans[$0].namespace)/\(servicePlans[$0].name)" }
+            progress.startWaiting("waiting for an internal IP for \(names.joined(separator: ", ")) (Azure takes a minute or two)")
+            defer { progress.stopWaiting() }
+            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for index in waiting {
+                    // Any address the Service had before the patch is the old frontend, never the new one.
+                    let (plan, before) = (servicePlans[index], snapshot.services[index].ingressIPs)
+                    group.addTask { (index, try await self.waitForInternalIP(plan, excluding: before, timeout: options.timeout)) }
+                }
+                for try await (index, ip) in group { addresses[index] = ip }
+            }
         }
 
-        // 2. The gateway: one PUT for all targets, planned on the gateway as it is right before writing.
+        // 2. The gateway: one PUT for all targets, planned on the gateway as read; If-Match refuses it if the gateway
+        //    changed meanwhile, and the writer then reads it again and plans again.
         let (final, written, backup) = try await writeGateway(options, snapshot: snapshot, addresses: addresses, operation: operation)
         // 3. Health, as the gateway sees it.
         var items: [ExposeItem] = []
@@ -199,8 +213,6 @@ public struct ExposeExecutor: Sendable {
 
     /// Watches the Service until it has a private ingress IP that is not one of its old public ones.
     func waitForInternalIP(_ plan: ServicePlan, excluding publicBefore: [String], timeout: Duration) async throws -> String {
-        progress.startWaiting("waiting for an internal IP for \(plan.namespace)/\(plan.name) (Azure takes a minute or two)")
-        defer { progress.stopWaiting() }
         let started = Date()
         let reporter = progress
         let kube = self.kube

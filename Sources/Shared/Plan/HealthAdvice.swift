@@ -6,6 +6,11 @@ public enum HealthAdvice {
         let lowered = log.lowercased()
         switch health {
         case "Up": return nil
+        case "Partial":
+            return
+                "some of the gateway's instances reach the backend and some do not: check NSG rules or route tables that cover only part of the gateway subnet, and with externalTrafficPolicy: Local that every node the load balancer uses runs a ready pod"
+        case "Draining":
+            return "the backend is being drained (connection draining in the HTTP settings); it takes no new requests until it is Up again"
         case "Unknown":
             return
                 "the gateway cannot run its probes: its subnet's NSG must allow inbound GatewayManager on TCP 65200-65535 and AzureLoadBalancer, and no route table may send 0.0.0.0/0 elsewhere"
@@ -21,8 +26,7 @@ public enum HealthAdvice {
             if lowered.contains("timeout") || lowered.contains("time taken") {
                 return "the app answers the probe too slowly: check the pods' load, or the probe timeout"
             }
-            return health == "Partial"
-                ? "some backends fail their probe; see the probe log" : "the backend fails its probe; see the probe log"
+            return "the backend fails its probe; see the probe log"
         }
     }
 }

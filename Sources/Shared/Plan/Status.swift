@@ -235,7 +235,14 @@ public struct StatusReader: Sendable {
         return services.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }.map { service in
             let id = service.annotations[ServiceAnnotations.gateway] ?? ""
             let (document, health) = fetched[id.lowercased()] ?? (nil, nil)
-            return StatusJudge.judge(service, gateway: document, gatewayID: document?.id.description ?? id, health: health)
+            var item = StatusJudge.judge(service, gateway: document, gatewayID: document?.id.description ?? id, health: health)
+            if !withHealth {
+                item.health = "NotChecked"
+                item.healthLog = nil
+            } else if document != nil && health == nil {
+                item.healthLog = "the gateway's backend-health query failed; run 'kubectl agw status' again, or check it in the portal"
+            }
+            return item
         }
     }
 }

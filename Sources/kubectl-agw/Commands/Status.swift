@@ -19,6 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
               kubectl agw status -A -o wide
               kubectl agw status svc/frontend -n shop -o json
               kubectl agw status --gateway mygw
+              kubectl agw status -A --no-health
             """)
 
     @Argument(help: "Only these Services (svc/NAME or NAME).")
@@ -29,6 +30,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     @Option(help: "Only Services on this gateway (name or resource ID).")
     var gateway: String?
+
+    @Flag(name: .customLong("no-health"), help: "Skip the backend-health query (on Azure it takes 10-60 s); drift only.")
+    var noHealth = false
 
     @Option(name: [.customShort("o"), .long], help: "Output format: table, wide, json or yaml.")
     var output: OutputFormat = .table
@@ -47,7 +51,8 @@ struct StatusCommand: AsyncParsableCommand {
         let connections = try Connections(kube: kube, azure: azure)
         let azureEnvironment = try connections.azure()
         let reader = StatusReader(kube: connections.kubernetes, arm: azureEnvironment.arm, subscription: azureEnvironment.subscription)
-        let items = try await reader.read(namespace: allNamespaces ? nil : connections.rest.namespace, names: names, gateway: gateway)
+        let items = try await reader.read(
+            namespace: allNamespaces ? nil : connections.rest.namespace, names: names, gateway: gateway, withHealth: !noHealth)
         print(Render.status(items, format: output))
     }
 }
