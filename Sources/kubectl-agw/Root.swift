@@ -14,14 +14,27 @@ struct Root: AsyncParsableCommand {
             (--kubeconfig, --context, -n, ...) after the command name.
 
             Examples:
-              kubectl agw version
+              kubectl agw expose svc/frontend --gateway mygw
+              kubectl agw status -A
+              kubectl agw unexpose svc/frontend
               kubectl agw version --client -o json
+              source <(kubectl-agw completion bash)
             """,
         version: Version.current,
-        subcommands: [ExposeCommand.self, StatusCommand.self, UnexposeCommand.self, VersionCommand.self])
+        subcommands: [ExposeCommand.self, StatusCommand.self, UnexposeCommand.self, VersionCommand.self, CompletionScriptCommand.self])
 
     /// Runs the command line; every failure prints one line on stderr and exits 1, as kubectl does.
     static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // kubectl (1.26+) runs kubectl_complete-agw, a link to this binary, with the words after 'agw'.
+        if URL(fileURLWithPath: CommandLine.arguments.first ?? "").lastPathComponent.hasPrefix("kubectl_complete-") {
+            await CompletionEntry.complete(arguments)
+        }
+        switch arguments.first {
+        case "__complete": await CompletionEntry.complete(Array(arguments.dropFirst()))
+        case "__refresh-gateways": await CompletionEntry.refreshGateways(Array(arguments.dropFirst()))
+        default: break
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -171,4 +171,14 @@ public enum BuiltProducts {
 
     /// A PATH with the built products first, so `kubectl agw` finds the plugin under test.
     public static var searchPath: String { directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") }
+
+    /// A PATH that also has `kubectl_complete-agw` (a link to the built plugin, as install.sh makes it) in `folder`.
+    public static func searchPath(withCompleterIn folder: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let link = folder + "/kubectl_complete-agw"
+        if !FileManager.default.fileExists(atPath: link) {
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path("kubectl-agw"))
+        }
+        return folder + ":" + searchPath
+    }
 }

@@ -5,10 +5,13 @@ import Foundation
 public struct GatewayLocator: Sendable {
     public let arm: any ResourceManager
     public let subscription: String
+    /// Completion's gateway names: a subscription-wide list replaces them, a gateway read is added.
+    public let cache: GatewayCache?
 
-    public init(arm: any ResourceManager, subscription: String) {
+    public init(arm: any ResourceManager, subscription: String, cache: GatewayCache? = nil) {
         self.arm = arm
         self.subscription = subscription
+        self.cache = cache
     }
 
     /// The gateway and the etag it was read with.
@@ -16,7 +19,9 @@ public struct GatewayLocator: Sendable {
         let id = try await resolveID(reference, resourceGroup: resourceGroup, operation: operation)
         let response = try await arm.get(id.description, operation: operation)
         guard let body = response.body else { throw ARMError.invalidResponse("the gateway \(id) came back without a body") }
-        return try GatewayDocument(body)
+        let document = try GatewayDocument(body)
+        cache?.remember([GatewayCache.Entry(name: document.name, resourceGroup: document.id.resourceGroup)], subscription: subscription)
+        return document
     }
 
     /// Turns what the user typed into a resource ID, listing the subscription only for a bare name.
@@ -35,6 +40,7 @@ public struct GatewayLocator: Sendable {
             return .applicationGateway(subscription: subscription, resourceGroup: resourceGroup, name: reference)
         }
         let all = try await arm.list("/subscriptions/\(subscription)/providers/Microsoft.Network/applicationGateways", operation: operation)
+        cache?.store(GatewayCache.entries(fromList: all), subscription: subscription)
         let matches = all.compactMap { $0["id"]?.stringValue.flatMap { try? ResourceID(parsing: $0) } }
             .filter { $0.name.caseInsensitiveCompare(reference) == .orderedSame }
             .sorted()

@@ -160,6 +160,12 @@ public struct KubernetesClient: KubernetesAPI {
             resourceVersion: list.value(at: "metadata", "resourceVersion")?.stringValue ?? "")
     }
 
+    /// Namespace names (completion offers them for `-n`).
+    public func listNamespaceNames() async throws -> [String] {
+        let list = try decode(try await send("GET", "/api/v1/namespaces"))
+        return (list["items"]?.arrayValue ?? []).compactMap { $0.value(at: "metadata", "name")?.stringValue }.sorted()
+    }
+
     public func mergePatchService(namespace: String, name: String, patch: JSON) async throws -> Service {
         let response = try await send(
             "PATCH", Self.servicePath(namespace, name), query: [("fieldManager", "kubectl-agw")], body: patch.data,

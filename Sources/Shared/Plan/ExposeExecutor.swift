@@ -13,12 +13,15 @@ public struct ExposeExecutor: Sendable {
     public let confirm: @Sendable (String) async -> Bool
     /// Waits between gateway write attempts; tests shorten it.
     public let pause: @Sendable (Duration) async throws -> Void
+    /// Completion's gateway names, kept current by the gateways expose finds.
+    public let gatewayCache: GatewayCache?
 
     public init(
         kube: any KubernetesAPI, arm: any ResourceManager, subscription: String, naming: ResourceNaming, progress: any ProgressReporter,
         backups: BackupStore, confirm: @escaping @Sendable (String) async -> Bool = { _ in false },
-        pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }, gatewayCache: GatewayCache? = nil
     ) {
+        self.gatewayCache = gatewayCache
         self.kube = kube
         self.arm = arm
         self.subscription = subscription
@@ -75,7 +78,7 @@ public struct ExposeExecutor: Sendable {
             probePaths.append(probePath ?? "/")
         }
         progress.phase("reading gateway \(options.gateway)")
-        let gateway = try await GatewayLocator(arm: arm, subscription: subscription)
+        let gateway = try await GatewayLocator(arm: arm, subscription: subscription, cache: gatewayCache)
             .locate(options.gateway, resourceGroup: options.resourceGroup, operation: operation)
         return Snapshot(services: services, ports: ports, probePaths: probePaths, gateway: gateway)
     }

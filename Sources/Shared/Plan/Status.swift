@@ -177,11 +177,14 @@ public struct StatusReader: Sendable {
     public let kube: any KubernetesAPI
     public let arm: any ResourceManager
     public let subscription: String
+    /// Completion's gateway names, kept current by the gateways status reads.
+    public let gatewayCache: GatewayCache?
 
-    public init(kube: any KubernetesAPI, arm: any ResourceManager, subscription: String) {
+    public init(kube: any KubernetesAPI, arm: any ResourceManager, subscription: String, gatewayCache: GatewayCache? = nil) {
         self.kube = kube
         self.arm = arm
         self.subscription = subscription
+        self.gatewayCache = gatewayCache
     }
 
     /// `namespace` nil: all namespaces. `names` limits to those Services; `gateway` to one gateway (name or ID).
@@ -232,6 +235,9 @@ public struct StatusReader: Sendable {
             for try await (id, document, health) in group { results[id] = (document, health) }
             return results
         }
+        let seen = fetched.values.compactMap { $0.0 }.filter { $0.id.subscription.caseInsensitiveCompare(subscription) == .orderedSame }
+        gatewayCache?.remember(
+            seen.map { GatewayCache.Entry(name: $0.name, resourceGroup: $0.id.resourceGroup) }, subscription: subscription)
         return services.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }.map { service in
             let id = service.annotations[ServiceAnnotations.gateway] ?? ""
             let (document, health) = fetched[id.lowercased()] ?? (nil, nil)

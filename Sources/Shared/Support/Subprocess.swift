@@ -208,3 +208,36 @@ private final class PipeReader: @unchecked Sendable {
         return data
     }
 }
+
+extension Subprocess {
+    /// Starts a program in a process group of its own with standard input, output and error on /dev/null, and does
+    /// not wait for it: it outlives this process (completion's background cache refresh). Nothing of it can
+    /// reach the caller's pipes, so a shell or kubectl reading our output never waits for it.
+    @discardableResult
+    public static func detach(_ executable: String, arguments: [String], environment: [String: String]) -> Bool {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // A process group of its own: Ctrl-C in the shell that asked for completion does not reach it.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        return posix_spawn(&pid, executable, &actions, &attributes, argv, envp) == 0
+    }
+}

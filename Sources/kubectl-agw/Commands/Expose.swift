@@ -105,7 +105,8 @@ struct ExposeCommand: AsyncParsableCommand {
         let executor = ExposeExecutor(
             kube: connections.kubernetes, arm: azureEnvironment.arm, subscription: azureEnvironment.subscription,
             naming: ResourceNaming(server: rest.server), progress: StderrProgress(environment: connections.environment),
-            backups: BackupStore(environment: connections.environment), confirm: Terminal.confirm)
+            backups: BackupStore(environment: connections.environment), confirm: Terminal.confirm,
+            gatewayCache: GatewayCache(environment: connections.environment))
         if dryRun {
             print(Render.preview(try await executor.preview(options), format: output))
             return

@@ -50,7 +50,9 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let connections = try Connections(kube: kube, azure: azure)
         let azureEnvironment = try connections.azure()
-        let reader = StatusReader(kube: connections.kubernetes, arm: azureEnvironment.arm, subscription: azureEnvironment.subscription)
+        let reader = StatusReader(
+            kube: connections.kubernetes, arm: azureEnvironment.arm, subscription: azureEnvironment.subscription,
+            gatewayCache: GatewayCache(environment: connections.environment))
         let items = try await reader.read(
             namespace: allNamespaces ? nil : connections.rest.namespace, names: names, gateway: gateway, withHealth: !noHealth)
         print(Render.status(items, format: output))
