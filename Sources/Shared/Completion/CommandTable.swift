@@ -72,7 +72,12 @@ public enum CommandTable {
         FlagSpec("as", nil, .free, "Username to impersonate"),
         FlagSpec("as-group", nil, .free, "Group to impersonate", repeatable: true),
         FlagSpec("as-uid", nil, .free, "UID to impersonate"),
+    ]
+
+    /// What ArgumentParser gives every command.
+    static let standard: [FlagSpec] = [
         FlagSpec("help", "h", .none, "Show help information"),
+        FlagSpec("version", nil, .none, "Show the version"),
     ]
 
     static let azure: [FlagSpec] = [
@@ -106,7 +111,7 @@ public enum CommandTable {
                 FlagSpec("yes", "y", .none, "Do not ask before a public Service loses its public IP"),
                 FlagSpec("force", nil, .none, "Go on even if the ingress controller manages the gateway"),
                 output,
-            ] + azure + kube),
+            ] + azure + kube + standard),
         CommandSpec(
             name: "status", help: "Show the exposed Services, their drift and their backend health", arguments: .exposedService,
             flags: [
@@ -114,7 +119,7 @@ public enum CommandTable {
                 FlagSpec("gateway", nil, .gateway, "Only Services on this gateway"),
                 FlagSpec("no-health", nil, .none, "Skip the backend-health query"),
                 output,
-            ] + azure + kube),
+            ] + azure + kube + standard),
         CommandSpec(
             name: "unexpose", help: "Take Services off their Application Gateway", arguments: .exposedService,
             flags: [
@@ -125,17 +130,17 @@ public enum CommandTable {
                 FlagSpec("no-wait", nil, .none, "Return once the gateway update is accepted"),
                 FlagSpec("yes", "y", .none, "Do not ask before --restore-public makes a Service public"),
                 output,
-            ] + azure + kube),
+            ] + azure + kube + standard),
         CommandSpec(
             name: "version", help: "Print the kubectl-agw version and the cluster's Kubernetes version", arguments: .none,
             flags: [
                 FlagSpec("client", nil, .none, "Print only the client version"),
                 FlagSpec("output", "o", .choices(["text", "json"]), "Output format"),
-            ] + kube),
+            ] + kube + standard),
         CommandSpec(
             name: "completion", help: "Print a shell completion script for kubectl-agw",
             arguments: .choices(ScriptShell.allCases.map(\.rawValue)),
-            flags: [FlagSpec("help", "h", .none, "Show help information")]),
+            flags: standard),
         CommandSpec(name: "help", help: "Show help for a command", arguments: .subcommand, flags: []),
     ]
 

@@ -127,7 +127,7 @@ public struct CompletionLine: Sendable, Equatable {
     }
 
     /// The flags the line's command accepts (before a command: kubectl's connection flags).
-    public var flags: [FlagSpec] { command?.flags ?? CommandTable.kube }
+    public var flags: [FlagSpec] { command?.flags ?? CommandTable.kube + CommandTable.standard }
 
     func flag(named name: String) -> FlagSpec? {
         if name.hasPrefix("--") { return flags.first { "--" + $0.long == name } }

@@ -103,8 +103,10 @@ public struct ExecPluginRunner: Sendable {
     {
         let result: SubprocessResult
         do {
+            // Where nobody may be asked (completion), what the plugin says to a person is not shown either.
             result = try await Subprocess.run(
-                executable: executable, arguments: arguments, environment: environment, interactive: interactive, timeout: timeout)
+                executable: executable, arguments: arguments, environment: environment, interactive: interactive,
+                captureStderr: !allowInteractive, timeout: timeout)
         } catch {
             throw .couldNotStart(command: command, reason: "\(error)")
         }

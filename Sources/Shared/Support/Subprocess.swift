@@ -120,6 +120,7 @@ public enum Subprocess {
             throw SubprocessError(executable: executable, reason: String(cString: strerror(spawned)))
         }
         let child = ChildState(pid: pid, ownGroup: !interactive)
+        RunningChildren.shared.add(child)
         if let limit = timeout {
             let milliseconds = Int(limit.components.seconds) * 1000 + Int(limit.components.attoseconds / 1_000_000_000_000_000)
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) { child.killIfRunning() }
@@ -135,6 +136,7 @@ public enum Subprocess {
                 var status: Int32 = 0
                 while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
                 child.markFinished()
+                RunningChildren.shared.remove(child)
                 // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out because the C macros do not import.
                 let signal = status & 0x7F
                 let exit = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
@@ -146,7 +148,7 @@ public enum Subprocess {
 }
 
 /// A spawned child as the timer and the waiter share it: the timer kills only a child not yet reaped.
-private final class ChildState: @unchecked Sendable {
+final class ChildState: @unchecked Sendable {
     let pid: pid_t
     let ownGroup: Bool
     private let lock = NSLock()
@@ -169,6 +171,25 @@ private final class ChildState: @unchecked Sendable {
 
     func markFinished() { lock.withLock { finished = true } }
     var wasKilled: Bool { lock.withLock { killed } }
+}
+
+/// The children `run` is waiting for, so a process that must end now (completion, at its budget) can take
+/// them along instead of leaving an exec plugin holding its caller's pipes.
+final class RunningChildren: @unchecked Sendable {
+    static let shared = RunningChildren()
+    private let lock = NSLock()
+    private var children: [ObjectIdentifier: ChildState] = [:]
+
+    func add(_ child: ChildState) { lock.withLock { children[ObjectIdentifier(child)] = child } }
+    func remove(_ child: ChildState) { lock.withLock { children[ObjectIdentifier(child)] = nil } }
+    func killAll() {
+        for child in lock.withLock({ Array(children.values) }) { child.killIfRunning() }
+    }
+}
+
+extension Subprocess {
+    /// Kills every child still running (with its process group, when it has its own).
+    public static func killRunningChildren() { RunningChildren.shared.killAll() }
 }
 
 /// Reads a file descriptor to its end.

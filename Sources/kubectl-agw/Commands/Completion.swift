@@ -37,9 +37,13 @@ enum CompletionEntry {
     /// candidates and the directive on stdout, nothing on stderr, exit 0 whatever happens.
     static func complete(_ words: [String]) async -> Never {
         let environment = ProcessInfo.processInfo.environment
-        let completer = Completer(sources: .live(environment: environment, executable: executablePath))
+        // KUBECTL_AGW_COMPLETION_TIMEOUT (e.g. 3s) gives a slow cluster or VPN longer than the default second.
+        let budget = environment["KUBECTL_AGW_COMPLETION_TIMEOUT"].flatMap(ClientConfigResolver.parseGoDuration) ?? .seconds(1)
+        let completer = Completer(sources: .live(environment: environment, executable: executablePath, budget: budget), budget: budget)
         let answer = await completer.complete(words.isEmpty ? [""] : words)
         FileHandle.standardOutput.write(Data(answer.text.utf8))
+        // A lookup cut off at the budget may still be running an exec plugin: it ends with us.
+        Subprocess.killRunningChildren()
         exit(0)
     }
 
