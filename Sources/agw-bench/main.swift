@@ -165,7 +165,7 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
-// Usage: agw-bench expose BIN-DIR [seconds-per-gateway-update] | agw-bench status BIN-DIR [services]
+// Usage: agw-bench expose BIN-DIR [seconds-per-gateway-update] | status BIN-DIR [services] | completion BIN-DIR
 let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : "expose"
 let binaryDirectory = arguments.count > 2 ? arguments[2] : URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().path
@@ -186,11 +186,13 @@ do {
             String(
                 format: "manual (kubectl+az): %2d gateway writes, %2d gateway reads, %6.1f s (no health check)", manual.gatewayWrites,
                 manual.gatewayReads, manual.seconds))
+    case "completion":
+        try await CompletionBench(binaryDirectory: binaryDirectory).run()
     case "status":
         let count = arguments.count > 3 ? Int(arguments[3]) ?? 100 : 100
         try await StatusBench(binaryDirectory: binaryDirectory, services: count).run()
     default:
-        throw BenchError.failed("unknown mode \(mode); use expose or status")
+        throw BenchError.failed("unknown mode \(mode); use expose, status or completion")
     }
 } catch {
     FileHandle.standardError.write(Data("agw-bench: \(error)\n".utf8))
