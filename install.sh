@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Installs kubectl-agw and agw-sandbox: system packages, a release build, then the binaries into PREFIX/bin.
-# Safe to run again (it replaces the binaries); --uninstall removes them.
+# Installs kubectl-agw, its kubectl completer kubectl_complete-agw (a link to it) and agw-sandbox: system
+# packages, a release build, then the binaries into PREFIX/bin. Safe to run again (it replaces what it put
+# there); --uninstall removes exactly that.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
 Usage: ./install.sh [--prefix DIR] [--uninstall] [--skip-packages]
 
-  --prefix DIR      install into DIR/bin (default: /usr/local as root, else ~/.local)
+  --prefix DIR      install into DIR/bin (default: $PREFIX, else /usr/local as root, else ~/.local)
   --uninstall       remove what a previous install put there
   --skip-packages   do not install system packages (libcurl headers, pkg-config)
 USAGE
 }
 
-prefix=""
+prefix="${PREFIX:-}"
 uninstall=0
 skip_packages=0
 while (($#)); do
@@ -31,10 +32,11 @@ if [[ -z "$prefix" ]]; then
 fi
 bin="$prefix/bin"
 binaries=(kubectl-agw agw-sandbox)
+completer=kubectl_complete-agw
 
 if ((uninstall)); then
-  for name in "${binaries[@]}"; do
-    if [[ -e "$bin/$name" ]]; then rm -f "$bin/$name"; echo "removed $bin/$name"; fi
+  for name in "${binaries[@]}" "$completer"; do
+    if [[ -e "$bin/$name" || -L "$bin/$name" ]]; then rm -f "$bin/$name"; echo "removed $bin/$name"; fi
   done
   exit 0
 fi
@@ -66,9 +68,18 @@ for name in "${binaries[@]}"; do
   install -m 0755 "$built/$name" "$bin/$name"
   echo "installed $bin/$name"
 done
+# kubectl (1.26+) completes 'kubectl agw <TAB>' by running kubectl_complete-agw; the binary answers under that name.
+ln -sfn kubectl-agw "$bin/$completer"
+echo "installed $bin/$completer -> kubectl-agw (tab completion through kubectl)"
 
 case ":$PATH:" in
   *":$bin:"*) ;;
   *) echo "note: $bin is not on your PATH; add it: export PATH=\"$bin:\$PATH\"" ;;
 esac
-echo "next: kubectl agw version    (or try it without a cluster: agw-sandbox run -- kubectl agw version)"
+cat <<NEXT
+next:
+  agw-sandbox run -- kubectl agw expose svc/frontend --gateway mygw --yes   # the whole flow, no cluster needed
+  kubectl agw version                                                       # against your own cluster
+completion: 'kubectl agw <TAB>' works now (kubectl's own completion must be enabled: source <(kubectl completion bash));
+  for kubectl-agw run directly: source <(kubectl-agw completion bash)   (also zsh, fish, powershell)
+NEXT

@@ -3,6 +3,10 @@ import Sandbox
 import Shared
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A local HTTPS server whose handler the test writes, plus its CA.
 struct EchoServer {
     let ca: CertificateAuthority
@@ -132,9 +136,21 @@ struct TransportTests {
 
     @Test("a closed port fails with connection refused")
     func connectionRefused() async throws {
-        let echo = try await EchoServer.start()
-        await echo.server.stop()
-        let request = HTTPRequest(url: echo.url("/"), tls: TLSOptions(caPEM: echo.caPEM), timeout: .seconds(5))
+        // A port bound but not listening refuses connections, and stays ours while the test runs (a stopped
+        // server's port could be taken at once by another test's server).
+        let held = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(held) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(held, $0, length) == 0 && getsockname(held, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let url = try #require(URL(string: "https://127.0.0.1:\(port)/"))
+        let request = HTTPRequest(url: url, timeout: .seconds(5))
         await #expect {
             _ = try await transport.send(request)
         } throws: { error in
