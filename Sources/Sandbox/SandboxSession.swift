@@ -90,28 +90,37 @@ public final class SandboxSession: Sendable {
 
     /// The demo app: a `frontend` Service on a public load balancer and two ready pods with a readiness probe.
     static func seed(_ api: LocalKubernetes) async throws {
-        for index in 1...2 {
+        try await createApp(
+            in: api, name: "frontend", serviceType: "LoadBalancer", podNames: ["frontend-7d9c6b5f4-x2k8p", "frontend-7d9c6b5f4-q7m4z"])
+    }
+
+    /// An app like the demo's: ready pods labelled `app: NAME` whose container serves `readinessPath` on its
+    /// `http` port (8080), and a Service NAME of `serviceType` on port 80 → `http`.
+    public static func createApp(
+        in api: LocalKubernetes, name: String, namespace: String = "default", serviceType: String = "ClusterIP",
+        readinessPath: String = "/healthz", podNames: [String]? = nil
+    ) async throws {
+        for pod in podNames ?? ["\(name)-1"] {
             try await api.create(
-                "pods", namespace: "default",
+                "pods", namespace: namespace,
                 [
-                    "metadata": ["name": .string("frontend-7d9c6b5f4-\(index == 1 ? "x2k8p" : "q7m4z")"), "labels": ["app": "frontend"]],
+                    "metadata": ["name": .string(pod), "labels": ["app": .string(name)]],
                     "spec": [
                         "containers": [
                             [
-                                "name": "frontend", "image": "nginx:1.27",
-                                "ports": [["name": "http", "containerPort": 8080]],
-                                "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]],
+                                "name": .string(name), "image": "nginx:1.27", "ports": [["name": "http", "containerPort": 8080]],
+                                "readinessProbe": ["httpGet": ["path": .string(readinessPath), "port": "http"]],
                             ]
                         ]
                     ],
                 ])
         }
         try await api.create(
-            "services", namespace: "default",
+            "services", namespace: namespace,
             [
-                "metadata": ["name": "frontend", "labels": ["app": "frontend"]],
+                "metadata": ["name": .string(name), "labels": ["app": .string(name)]],
                 "spec": [
-                    "type": "LoadBalancer", "selector": ["app": "frontend"],
+                    "type": .string(serviceType), "selector": ["app": .string(name)],
                     "ports": [["name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"]],
                 ],
             ])

@@ -29,7 +29,7 @@ struct StatusBench {
                 try await session.azure.azure.seed(
                     SeedGateways.portalStyle(subscription: subscription, resourceGroup: SandboxSession.resourceGroup, name: gateway))
             }
-            for name in group { try await create(name, in: session.kubernetes.api) }
+            for name in group { try await SandboxSession.createApp(in: session.kubernetes.api, name: name) }
             FileHandle.standardError.write(Data("agw-bench: exposing \(group.count) Services on \(gateway)\n".utf8))
             _ = try await timed(
                 ["kubectl", "agw", "expose"] + group + [
@@ -68,31 +68,5 @@ struct StatusBench {
         var times: [Double] = []
         for _ in 0..<runs { times.append(try await timed(arguments, environment: environment)) }
         return times.sorted()[runs / 2]
-    }
-
-    /// A Service with one ready pod answering its readiness path, as the sandbox's `frontend`.
-    func create(_ name: String, in api: LocalKubernetes) async throws {
-        try await api.create(
-            "pods", namespace: "default",
-            [
-                "metadata": ["name": .string("\(name)-1"), "labels": ["app": .string(name)]],
-                "spec": [
-                    "containers": [
-                        [
-                            "name": "app", "ports": [["name": "http", "containerPort": 8080]],
-                            "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]],
-                        ]
-                    ]
-                ],
-            ])
-        try await api.create(
-            "services", namespace: "default",
-            [
-                "metadata": ["name": .string(name)],
-                "spec": [
-                    "type": "ClusterIP", "selector": ["app": .string(name)],
-                    "ports": [["name": "http", "port": 80, "targetPort": "http"]],
-                ],
-            ])
     }
 }

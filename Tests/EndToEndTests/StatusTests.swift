@@ -98,25 +98,7 @@ struct StatusTests {
         defer { Task { await world.session.stop() } }
         let api = world.session.kubernetes.api
         try await api.create("namespaces", namespace: "", ["metadata": ["name": "shop"]])
-        try await api.create(
-            "pods", namespace: "shop",
-            [
-                "metadata": ["name": "web-1", "labels": ["app": "web"]],
-                "spec": [
-                    "containers": [
-                        [
-                            "name": "web", "ports": [["name": "http", "containerPort": 8080]],
-                            "readinessProbe": ["httpGet": ["path": "/healthz", "port": "http"]],
-                        ]
-                    ]
-                ],
-            ])
-        try await api.create(
-            "services", namespace: "shop",
-            [
-                "metadata": ["name": "web"],
-                "spec": ["type": "ClusterIP", "selector": ["app": "web"], "ports": [["port": 80, "targetPort": "http"]]],
-            ])
+        try await SandboxSession.createApp(in: api, name: "web", namespace: "shop")
         let second = try await world.agw("expose", "svc/web", "-n", "shop", "--gateway", "mygw", "--hostname", "web.example.com")
         #expect(second.status == 0, "\(second.stderr)")
         let all = try ExposeTests.items(try await world.agw("status", "-A", "-o", "json").stdout)

@@ -41,28 +41,7 @@ struct UnexposeTests {
 
     static func services(_ world: World, _ names: [String]) async throws {
         for name in names {
-            try await world.session.kubernetes.api.create(
-                "pods", namespace: "default",
-                [
-                    "metadata": ["name": .string("\(name)-1"), "labels": ["app": .string(name)]],
-                    "spec": [
-                        "containers": [
-                            [
-                                "name": .string(name), "ports": [["name": "http", "containerPort": 8080]],
-                                "readinessProbe": ["httpGet": ["path": "/ready", "port": "http"]],
-                            ]
-                        ]
-                    ],
-                ])
-            try await world.session.kubernetes.api.create(
-                "services", namespace: "default",
-                [
-                    "metadata": ["name": .string(name)],
-                    "spec": [
-                        "type": "ClusterIP", "selector": ["app": .string(name)],
-                        "ports": [["name": "http", "port": 80, "targetPort": "http"]],
-                    ],
-                ])
+            try await SandboxSession.createApp(in: world.session.kubernetes.api, name: name, readinessPath: "/ready")
         }
     }
 

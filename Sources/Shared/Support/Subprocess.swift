@@ -82,10 +82,7 @@ public enum Subprocess {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         // The child starts with default signal handling and an empty mask, whatever this process ignores or blocks.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        resetSignals(&attributes)
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
@@ -231,6 +228,14 @@ private final class PipeReader: @unchecked Sendable {
 }
 
 extension Subprocess {
+    /// Signals this process ignores (the test runner ignores SIGTERM, for one) go back to their defaults in the child.
+    static func resetSignals(_ attributes: inout posix_spawnattr_t) {
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+    }
+
     /// Starts a program in a process group of its own with standard input, output and error on /dev/null, and does
     /// not wait for it: it outlives this process (completion's background cache refresh). Nothing of it can
     /// reach the caller's pipes, so a shell or kubectl reading our output never waits for it.
@@ -245,10 +250,7 @@ extension Subprocess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        resetSignals(&attributes)
         // A process group of its own: Ctrl-C in the shell that asked for completion does not reach it.
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
