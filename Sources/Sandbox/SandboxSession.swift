@@ -88,31 +88,44 @@ public final class SandboxSession: Sendable {
 
     static func shellQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
-    /// The demo app: a `frontend` Service on a public load balancer and two ready pods with a readiness probe.
+    /// The demo app: a `frontend` Deployment with two ready pods (a readiness probe on /healthz) behind a `frontend`
+    /// Service on a public load balancer.
     static func seed(_ api: LocalKubernetes) async throws {
         try await createApp(
             in: api, name: "frontend", serviceType: "LoadBalancer", podNames: ["frontend-7d9c6b5f4-x2k8p", "frontend-7d9c6b5f4-q7m4z"])
     }
 
-    /// An app like the demo's: ready pods labelled `app: NAME` whose container serves `readinessPath` on its
-    /// `http` port (8080), and a Service NAME of `serviceType` on port 80 → `http`.
+    /// An app like the demo's: a Deployment NAME whose ready pods (labelled `app: NAME`) serve `readinessPath`
+    /// on their `http` port (8080), and a Service NAME of `serviceType` on port 80 → `http`. The Deployment
+    /// is stored with its status as a controller would leave it; nothing reconciles it.
     public static func createApp(
         in api: LocalKubernetes, name: String, namespace: String = "default", serviceType: String = "ClusterIP",
         readinessPath: String = "/healthz", podNames: [String]? = nil
     ) async throws {
-        for pod in podNames ?? ["\(name)-1"] {
+        let pods = podNames ?? ["\(name)-1"]
+        let container: Value = [
+            "name": .string(name), "image": "nginx:1.27", "ports": [["name": "http", "containerPort": 8080]],
+            "readinessProbe": ["httpGet": ["path": .string(readinessPath), "port": "http"]],
+        ]
+        try await api.create(
+            "deployments", namespace: namespace,
+            [
+                "metadata": ["name": .string(name), "labels": ["app": .string(name)], "generation": 1],
+                "spec": [
+                    "replicas": .int(pods.count), "selector": ["matchLabels": ["app": .string(name)]],
+                    "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [container]]],
+                ],
+                "status": [
+                    "observedGeneration": 1, "replicas": .int(pods.count), "updatedReplicas": .int(pods.count),
+                    "readyReplicas": .int(pods.count), "availableReplicas": .int(pods.count),
+                ],
+            ])
+        for pod in pods {
             try await api.create(
                 "pods", namespace: namespace,
                 [
                     "metadata": ["name": .string(pod), "labels": ["app": .string(name)]],
-                    "spec": [
-                        "containers": [
-                            [
-                                "name": .string(name), "image": "nginx:1.27", "ports": [["name": "http", "containerPort": 8080]],
-                                "readinessProbe": ["httpGet": ["path": .string(readinessPath), "port": "http"]],
-                            ]
-                        ]
-                    ],
+                    "spec": ["containers": [container]],
                 ])
         }
         try await api.create(

@@ -79,7 +79,7 @@ public actor LocalKubernetes {
         try rules.validate(resource, object, old: nil)
         if let info = ResourceInfo.named(resource) {
             object["kind"] = .string(info.kind)
-            object["apiVersion"] = "v1"
+            object["apiVersion"] = .string(info.groupVersion)
         }
         if !namespace.isEmpty {
             _ = try await store.get("namespaces", "", namespace)
@@ -130,26 +130,36 @@ public actor LocalKubernetes {
                     "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": .string(serverAddress)]],
                 ])
         case ["api", "v1"]:
-            return .json(200, resourceList)
+            return .json(200, resourceList("v1"))
         case ["apis"]:
-            return .json(200, ["kind": "APIGroupList", "apiVersion": "v1", "groups": []])
+            return .json(200, ["kind": "APIGroupList", "apiVersion": "v1", "groups": [appsGroup]])
+        case ["apis", "apps"]:
+            return .json(200, appsGroup)
+        case ["apis", "apps", "v1"]:
+            return .json(200, resourceList("apps/v1"))
         default:
             break
         }
-        guard parts.count >= 3, parts[0] == "api", parts[1] == "v1" else {
+        // /api/v1/… (core) or /apis/apps/v1/… (Deployments).
+        let groupVersion: String
+        let rest: [String]
+        if parts.count >= 3, parts[0] == "api", parts[1] == "v1" {
+            (groupVersion, rest) = ("v1", Array(parts.dropFirst(2)))
+        } else if parts.count >= 4, parts[0] == "apis", parts[1] == "apps", parts[2] == "v1" {
+            (groupVersion, rest) = ("apps/v1", Array(parts.dropFirst(3)))
+        } else {
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
         }
-        let rest = Array(parts.dropFirst(2))
         // /api/v1/{resource}, /api/v1/namespaces/{name}[/status], /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]
         if rest.count == 1 {
-            guard let info = ResourceInfo.named(rest[0]) else { throw notFoundResource() }
+            guard let info = ResourceInfo.named(rest[0], in: groupVersion) else { throw notFoundResource() }
             return try await collection(request, info, namespace: nil)
         }
-        if rest[0] == "namespaces" && (rest.count == 2 || (rest.count == 3 && rest[2] == "status")) {
+        if groupVersion == "v1", rest[0] == "namespaces" && (rest.count == 2 || (rest.count == 3 && rest[2] == "status")) {
             let info = ResourceInfo.namespaces
             return try await item(request, info, namespace: "", name: rest[1], subresource: rest.count == 3 ? rest[2] : nil)
         }
-        guard rest[0] == "namespaces", rest.count >= 3, let info = ResourceInfo.named(rest[2]), info.namespaced else {
+        guard rest[0] == "namespaces", rest.count >= 3, let info = ResourceInfo.named(rest[2], in: groupVersion), info.namespaced else {
             throw notFoundResource()
         }
         let namespace = rest[1]
@@ -176,9 +186,16 @@ public actor LocalKubernetes {
         ]
     }
 
-    private var resourceList: Value {
+    private var appsGroup: Value {
+        [
+            "kind": "APIGroup", "apiVersion": "v1", "name": "apps", "versions": [["groupVersion": "apps/v1", "version": "v1"]],
+            "preferredVersion": ["groupVersion": "apps/v1", "version": "v1"],
+        ]
+    }
+
+    private func resourceList(_ groupVersion: String) -> Value {
         var resources: [Value] = []
-        for info in ResourceInfo.all {
+        for info in ResourceInfo.all where info.groupVersion == groupVersion {
             resources.append([
                 "name": .string(info.name), "singularName": .string(info.kind.lowercased()), "namespaced": .bool(info.namespaced),
                 "kind": .string(info.kind),
@@ -194,7 +211,7 @@ public actor LocalKubernetes {
                 ])
             }
         }
-        return ["kind": "APIResourceList", "groupVersion": "v1", "resources": .array(resources)]
+        return ["kind": "APIResourceList", "groupVersion": .string(groupVersion), "resources": .array(resources)]
     }
 
     private func wantsTable(_ request: SandboxRequest) -> Bool {
@@ -221,7 +238,7 @@ public actor LocalKubernetes {
             return .json(
                 200,
                 [
-                    "kind": .string(info.kind + "List"), "apiVersion": "v1",
+                    "kind": .string(info.kind + "List"), "apiVersion": .string(info.groupVersion),
                     "metadata": ["resourceVersion": .string(String(revision))], "items": .array(items),
                 ])
         case "POST":
@@ -326,7 +343,7 @@ public actor LocalKubernetes {
                 if info.name == "services" { rules.defaultServiceSpec(&result) }
             }
             result["kind"] = .string(info.kind)
-            result["apiVersion"] = "v1"
+            result["apiVersion"] = .string(info.groupVersion)
             try rules.validate(info.name, result, old: old)
             let basedOn = old.lookup("metadata.resourceVersion")?.string ?? ""
             if let stored = try await store.replace(info.name, namespace, name, basedOn: basedOn, result) {
@@ -396,6 +413,7 @@ public actor LocalKubernetes {
         let interval = options.bookmarkInterval
         let resource = info.name
         let kind = info.kind
+        let groupVersion = info.groupVersion
         let (_, events) = await store.watch(
             resource, namespace: namespace, fields: fields, labels: labels,
             from: request.query["resourceVersion"] ?? "")
@@ -414,7 +432,7 @@ public actor LocalKubernetes {
                     event = [
                         "type": "BOOKMARK",
                         "object": [
-                            "kind": .string(kind), "apiVersion": "v1",
+                            "kind": .string(kind), "apiVersion": .string(groupVersion),
                             "metadata": ["resourceVersion": .string(String(revision))],
                         ],
                     ]

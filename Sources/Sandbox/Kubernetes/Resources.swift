@@ -7,17 +7,27 @@ struct ResourceInfo: Sendable {
     let namespaced: Bool
     let shortNames: [String]
     let subresources: [String]
+    /// `v1` for the core group, `apps/v1` for Deployments.
+    var groupVersion = "v1"
 
     static let all: [ResourceInfo] = [
         ResourceInfo(name: "namespaces", kind: "Namespace", namespaced: false, shortNames: ["ns"], subresources: ["status"]),
         ResourceInfo(name: "services", kind: "Service", namespaced: true, shortNames: ["svc"], subresources: ["status"]),
         ResourceInfo(name: "pods", kind: "Pod", namespaced: true, shortNames: ["po"], subresources: ["status"]),
         ResourceInfo(name: "events", kind: "Event", namespaced: true, shortNames: ["ev"], subresources: []),
+        // Stored and served, not reconciled: no controller creates or deletes pods for them.
+        ResourceInfo(
+            name: "deployments", kind: "Deployment", namespaced: true, shortNames: ["deploy"], subresources: ["status"],
+            groupVersion: "apps/v1"),
     ]
 
     static let namespaces = all[0]
 
     static func named(_ name: String) -> ResourceInfo? { all.first { $0.name == name } }
+
+    static func named(_ name: String, in groupVersion: String) -> ResourceInfo? {
+        all.first { $0.name == name && $0.groupVersion == groupVersion }
+    }
 }
 
 /// Defaulting and validation the real API server applies to the objects we serve.
@@ -154,6 +164,7 @@ enum Tables {
         case "pods": return ["Name", "Ready", "Status", "Restarts", "Age", "IP"]
         case "events": return ["Last Seen", "Type", "Reason", "Object", "Message"]
         case "namespaces": return ["Name", "Status", "Age"]
+        case "deployments": return ["Name", "Ready", "Up-to-date", "Available", "Age"]
         default: return ["Name", "Age"]
         }
     }
@@ -203,6 +214,13 @@ enum Tables {
             ]
         case "namespaces":
             return [name, .string(object.lookup("status.phase")?.string ?? "Active"), age]
+        case "deployments":
+            let wanted = object.lookup("spec.replicas")?.int ?? 1
+            let ready = object.lookup("status.readyReplicas")?.int ?? 0
+            return [
+                name, .string("\(ready)/\(wanted)"), .int(object.lookup("status.updatedReplicas")?.int ?? 0),
+                .int(object.lookup("status.availableReplicas")?.int ?? 0), age,
+            ]
         default:
             return [name, age]
         }
