@@ -3,6 +3,10 @@ import Sandbox
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Tab completion through the real kubectl (`kubectl __complete agw …` runs `kubectl_complete-agw`) and
 /// through the generated shell scripts, against the sandbox.
 @Suite("completion end to end")
@@ -166,6 +170,51 @@ struct CompletionEndToEndTests {
         let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?
             .split(separator: " ").first
         #expect(state == nil || state == "Z", "the plugin ended with the completion (state \(state.map(String.init) ?? "gone"))")
+    }
+
+    @Test("a cluster that never answers: no candidates, exit 0, within the one-second budget")
+    func unreachableWithinBudget() async throws {
+        let home = try TemporaryDirectory()
+        // A listener that accepts connections and never says a word, as a black-holed VPN does.
+        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(silent) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(silent, $0, length) == 0 && listen(silent, 16) == 0 && getsockname(silent, $0, &length) == 0
+            }
+        }
+        try #require(listening)
+        let kubeconfig = try home.write(
+            "config",
+            """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: silent
+              cluster: {server: "https://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", insecure-skip-tls-verify: true}
+            contexts:
+            - name: silent
+              context: {cluster: silent, user: someone}
+            users:
+            - name: someone
+              user: {token: anything}
+            current-context: silent
+            """)
+        let environment = [
+            "HOME": home.path, "KUBECONFIG": kubeconfig, "PATH": try BuiltProducts.searchPath(withCompleterIn: home.path + "/bin"),
+        ]
+        let completer = home.path + "/bin/kubectl_complete-agw"
+        for words in [["expose", "svc/"], ["expose", "-n", ""], ["status", ""]] {
+            let started = ContinuousClock.now
+            let result = try await ChildProcess.run(completer, words, environment: environment, timeout: .seconds(30))
+            let took = ContinuousClock.now - started
+            #expect(result.status == 0 && result.stdout == ":4\n" && result.stderr.isEmpty, "\(words): \(result.stdout)\(result.stderr)")
+            #expect(took < .seconds(5), "\(words) answered after \(took), not at its one-second budget")
+        }
     }
 
     @Test("the scripts in completions/ are what 'kubectl agw completion SHELL' prints")
