@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs kubectl-agw, its kubectl completer kubectl_complete-agw (a link to it) and agw-sandbox: system
-# packages, a release build, then the binaries into PREFIX/bin. Safe to run again (it replaces what it put
+# packages, a build, then the binaries into PREFIX/bin. Safe to run again (it replaces what it put
 # there); --uninstall removes exactly that.
 set -euo pipefail
 
@@ -58,16 +58,17 @@ fi
 
 command -v swift >/dev/null || { echo "install.sh: swift is not on PATH; install Swift 6.2 or newer from swift.org" >&2; exit 1; }
 
-echo "building release binaries (the first build takes several minutes)"
+echo "building kubectl-agw (release) and agw-sandbox (the first build takes several minutes)"
 swift build -c release --product kubectl-agw
-swift build -c release --product agw-sandbox
-built="$(swift build -c release --show-bin-path)"
+# The sandbox is a local demo server: a debug build serves it well and is the build the tests share, so a
+# fresh machine compiles SwiftNIO and BoringSSL once, not twice.
+swift build --product agw-sandbox
 
 mkdir -p "$bin"
-for name in "${binaries[@]}"; do
-  install -m 0755 "$built/$name" "$bin/$name"
-  echo "installed $bin/$name"
-done
+install -m 0755 "$(swift build -c release --show-bin-path)/kubectl-agw" "$bin/kubectl-agw"
+echo "installed $bin/kubectl-agw"
+install -m 0755 "$(swift build --show-bin-path)/agw-sandbox" "$bin/agw-sandbox"
+echo "installed $bin/agw-sandbox"
 # kubectl (1.26+) completes 'kubectl agw <TAB>' by running kubectl_complete-agw; the binary answers under that name.
 ln -sfn kubectl-agw "$bin/$completer"
 echo "installed $bin/$completer -> kubectl-agw (tab completion through kubectl)"
