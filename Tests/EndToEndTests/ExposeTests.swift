@@ -42,6 +42,22 @@ struct ExposeTests {
             }
         }
 
+        /// Seeds the official Create example gateway (in a subscription of its own) and returns its ID and subscription.
+        func seedCreateExample() async throws -> (id: String, subscription: String) {
+            let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("SharedTests/Fixtures/arm/ApplicationGatewayCreate.json")
+            let example = try Value.decode(try Data(contentsOf: fixture))
+            // The example's request is the v2 gateway a user asked for (its response body says Standard_Medium and
+            // drops the rule priorities); seed the request, with the id the response gives it.
+            var gateway = try #require(example.lookup("parameters.parameters"))
+            gateway["id"] = example.lookup("responses.200.body.id")
+            gateway["name"] = example.lookup("responses.200.body.name")
+            let subscription = "00000000-0000-0000-0000-000000000000"
+            await session.azure.azure.addSubscription(id: subscription, name: "example")
+            try await session.azure.azure.seed(gateway)
+            return (try #require(gateway["id"]?.string), subscription)
+        }
+
         var gatewayWrites: Int { get async { await session.azure.azure.requests.filter { $0.method == "PUT" }.count } }
         var serviceWrites: Int {
             get async { await session.kubernetes.api.requests.filter { $0.method == "PATCH" || $0.method == "PUT" }.count }
@@ -268,18 +284,7 @@ extension ExposeTests {
     func createExampleRoundTrip() async throws {
         let world = try await World.start()
         defer { Task { await world.session.stop() } }
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("SharedTests/Fixtures/arm/ApplicationGatewayCreate.json")
-        let example = try Value.decode(try Data(contentsOf: fixture))
-        // The example's request is the v2 gateway a user asked for (its response body says Standard_Medium and drops
-        // the rule priorities); seed the request, with the id the response gives it.
-        var gateway = try #require(example.lookup("parameters.parameters"))
-        gateway["id"] = try #require(example.lookup("responses.200.body.id"))
-        gateway["name"] = try #require(example.lookup("responses.200.body.name"))
-        let subscription = "00000000-0000-0000-0000-000000000000"
-        await world.session.azure.azure.addSubscription(id: subscription, name: "example")
-        try await world.session.azure.azure.seed(gateway)
-        let id = try #require(gateway["id"]?.string)
+        let (id, subscription) = try await world.seedCreateExample()
         // Exactly what a GET of the gateway serves.
         let served = try #require(await world.session.azure.azure.gateway(id))
         let result = try await world.agw(

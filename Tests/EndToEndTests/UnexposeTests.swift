@@ -124,16 +124,7 @@ struct UnexposeTests {
     func createExampleRoundTrip() async throws {
         let world = try await World.start()
         defer { Task { await world.session.stop() } }
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("SharedTests/Fixtures/arm/ApplicationGatewayCreate.json")
-        let example = try Value.decode(try Data(contentsOf: fixture))
-        var gateway = try #require(example.lookup("parameters.parameters"))
-        gateway["id"] = example.lookup("responses.200.body.id")
-        gateway["name"] = example.lookup("responses.200.body.name")
-        let subscription = "00000000-0000-0000-0000-000000000000"
-        await world.session.azure.azure.addSubscription(id: subscription, name: "example")
-        try await world.session.azure.azure.seed(gateway)
-        let id = try #require(gateway["id"]?.string)
+        let (id, subscription) = try await world.seedCreateExample()
         let original = try #require(await world.session.azure.azure.gateway(id))
 
         let exposed = try await world.agw(
