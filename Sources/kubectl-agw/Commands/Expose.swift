@@ -88,10 +88,8 @@ struct ExposeCommand: AsyncParsableCommand {
     var kube: KubeFlags
 
     func run() async throws {
-        guard let timeoutValue = ClientConfigResolver.parseGoDuration(timeout) else {
-            throw ExposeError.usage("--timeout '\(timeout)' is not a duration; use e.g. 10m or 90s")
-        }
-        let references = try targets.map { text throws(ServicePlanError) in try ServiceReference(parsing: text) }
+        let timeoutValue = try Inputs.timeout(timeout)
+        let references = try Inputs.services(targets)
         let connections = try Connections(kube: kube, azure: azure)
         let rest = connections.rest
         let options = ExposeOptions(

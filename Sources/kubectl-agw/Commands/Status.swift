@@ -44,7 +44,7 @@ struct StatusCommand: AsyncParsableCommand {
     var kube: KubeFlags
 
     func run() async throws {
-        let names = try targets.map { text throws(ServicePlanError) in try ServiceReference(parsing: text).name }
+        let names = try Inputs.services(targets).map(\.name)
         if allNamespaces && !names.isEmpty {
             throw ExposeError.usage("name Services together with -n NAMESPACE, not -A")
         }
